@@ -1,0 +1,38 @@
+# The two commands: `make run` (demo site on http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate messages compile-messages worker ci clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+compile-messages: $(STAMP)
+	$(PY) manage.py compile_translations
+
+run: $(STAMP) compile-messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) bash bin/run
+
+test: $(STAMP) compile-messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Regenerate the catalogue after changing interface text (needs GNU gettext's xgettext).
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=var
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) var

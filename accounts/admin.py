@@ -1,0 +1,194 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import entries_for
+from core.exceptions import DomainError
+from core.http import client_ip
+
+from . import selectors, services
+from .identity import check_id_number, validate_name
+from .models import (
+    AuthFailure,
+    EducationRecord,
+    Gender,
+    IdType,
+    Institution,
+    Qualification,
+    SmsMessage,
+    User,
+)
+
+
+class EducationInline(admin.TabularInline):
+    model = EducationRecord
+    extra = 0
+    fields = ("level", "degree", "school", "major", "graduated_on", "certificate_number", "verification_status")
+
+
+class QualificationInline(admin.TabularInline):
+    model = Qualification
+    extra = 0
+
+
+class IdentityCorrectionForm(forms.Form):
+    name = forms.CharField(label=_("Real name"), max_length=60)
+    id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices)
+    id_number = forms.CharField(label=_("ID number"), max_length=40)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_name(self):
+        return validate_name(self.cleaned_data["name"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("id_type") and data.get("id_number"):
+            try:
+                facts = check_id_number(data["id_type"], data["id_number"])
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+            else:
+                data["id_number"] = facts.number
+                if facts.birth_date:
+                    data["gender"], data["birth_date"] = facts.gender, facts.birth_date
+        return data
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "name", "masked_id", "masked_mobile", "email", "kind", "province", "is_active",
+                    "date_joined")
+    list_filter = ("kind", "is_staff", "is_active", "groups", "identity_status", "province")
+    search_fields = ("username", "name", "email", "mobile")
+    ordering = ("-date_joined",)
+    readonly_fields = ("name", "id_type", "masked_id", "identity_actions", "gender", "birth_date", "last_login",
+                       "date_joined",
+                       "mobile_verified_at", "agreement_accepted_at", "history")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Identity"), {"fields": ("name", "id_type", "masked_id", "identity_actions", "gender", "birth_date",
+                                       "identity_status")}),
+        (_("Contact"), {"fields": ("mobile", "mobile_verified_at", "email")}),
+        (_("Role"), {"fields": ("kind", "institution", "province", "is_active", "is_staff", "is_superuser", "groups",
+                                "user_permissions")}),
+        (_("History"), {"fields": ("last_login", "date_joined", "agreement_accepted_at", "history")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "name", "kind", "usable_password",
+                                                             "password1", "password2")}),)
+    inlines = [EducationInline, QualificationInline]
+
+    @admin.display(description=_("ID number"))
+    def masked_id(self, obj):
+        return obj.id_number_masked or "—"
+
+    @admin.display(description=_("Identity actions"))
+    def identity_actions(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
+            reverse("admin:accounts_user_reveal_id", args=[obj.pk]), _("Show full ID number (audited)"),
+            reverse("admin:accounts_user_identity", args=[obj.pk]), _("Correct name or ID"),
+        )
+
+    @admin.display(description=_("Mobile number"))
+    def masked_mobile(self, obj):
+        return obj.mobile_masked
+
+    @admin.display(description=_("Audit history"))
+    def history(self, obj):
+        rows = entries_for(obj)[:20]
+        return format_html("<br>".join(["{}"] * len(rows)), *[str(r) for r in rows]) if rows else "—"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Search by full ID number through its keyed hash (the number itself is encrypted)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            results |= queryset.filter(pk__in=selectors.users_by_id_number(term).values("pk"))
+        return results, may_have_duplicates
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/reveal-id/", self.admin_site.admin_view(self.reveal_id_view),
+                 name="accounts_user_reveal_id"),
+            path("<int:pk>/identity/", self.admin_site.admin_view(self.identity_view),
+                 name="accounts_user_identity"),
+        ] + super().get_urls()
+
+    def reveal_id_view(self, request, pk):
+        """Show one full ID number after a confirmation; every reveal is audited."""
+        user = get_object_or_404(User, pk=pk)
+        number = None
+        if request.method == "POST":
+            number = services.user_reveal_id_number(viewer=request.user, user=user, ip_address=client_ip(request))
+        elif not request.user.has_perm("accounts.view_full_id_number"):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/accounts/user/reveal_id.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": user,
+            "number": number, "title": _("Full ID number"),
+        })
+
+    def identity_view(self, request, pk):
+        """Correct a real name or ID (fixed for the user), audited."""
+        if not request.user.has_perm("accounts.change_user"):
+            raise PermissionDenied
+        user = get_object_or_404(User, pk=pk)
+        initial = {"name": user.name, "id_type": user.id_type or IdType.RESIDENT_ID, "gender": user.gender,
+                   "birth_date": user.birth_date}
+        form = IdentityCorrectionForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.user_correct_identity(actor=request.user, user=user, name=d["name"], id_type=d["id_type"],
+                                               id_number=d["id_number"], gender=d["gender"],
+                                               birth_date=d["birth_date"], ip_address=client_ip(request))
+            except DomainError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.success(request, _("The identity was corrected."))
+                return redirect("admin:accounts_user_change", user.pk)
+        return TemplateResponse(request, "admin/accounts/user/identity.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": user, "form": form,
+            "title": _("Correct identity"),
+        })
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ("name", "credit_code", "kind", "province", "contact_phone")
+    list_filter = ("kind", "province")
+    search_fields = ("name", "credit_code")
+
+
+@admin.register(AuthFailure)
+class AuthFailureAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "user", "identifier", "ip_address")
+    list_filter = ("kind",)
+    search_fields = ("identifier", "ip_address")
+    readonly_fields = ("created_at", "kind", "user", "identifier", "ip_address")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "mobile", "text")
+    search_fields = ("mobile",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

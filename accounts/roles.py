@@ -1,0 +1,54 @@
+"""Roles (SPEC A9) are groups with permissions, kept in step with this table after every migrate."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CANDIDATE = "candidate", _("Candidate")
+    INSTITUTION_USER = "institution_user", _("Institution user")
+    EXPERT = "expert", _("Expert")
+    ASSOCIATION_STAFF = "association_staff", _("Association staff")
+    PROVINCIAL_AUTHORITY = "provincial_authority", _("Provincial exam authority")
+    EXAM_ADMINISTRATOR = "exam_administrator", _("Exam administrator")
+
+
+# app_label.codename; a codename that does not exist (yet) is skipped, so later apps add theirs here.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CANDIDATE: [],
+    Role.INSTITUTION_USER: [],
+    Role.EXPERT: [],
+    Role.ASSOCIATION_STAFF: [
+        "accounts.view_user",
+        "accounts.change_user",
+        "accounts.view_institution",
+        "accounts.add_institution",
+        "accounts.change_institution",
+        "accounts.view_educationrecord",
+        "accounts.change_educationrecord",
+        "accounts.view_qualification",
+        "core.view_auditentry",
+    ],
+    Role.PROVINCIAL_AUTHORITY: ["accounts.view_user", "accounts.view_educationrecord"],
+    Role.EXAM_ADMINISTRATOR: ["accounts.view_user", "core.view_auditentry"],
+}
+
+
+def sync_roles() -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            wanted += list(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def sync_after_migrate(sender, **kwargs):
+    """Run once per migrate, after the last app has created its permissions."""
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if with_models and sender.label == with_models[-1].label:
+        sync_roles()

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+
+class Command(BaseCommand):
+    help = "Create the demo data (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        from accounts import demo as accounts_demo
+
+        with transaction.atomic():
+            logins = accounts_demo.seed()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
+        for role, username, password in logins:
+            self.stdout.write(f"  {role:<40} {username:<12} {password}")
