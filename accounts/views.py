@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -178,8 +177,8 @@ def signup_verify(request):
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            address = EmailAddress.objects.get(user=user, email=user.email)
-            transaction.on_commit(lambda: address.send_confirmation(request, signup=True))
+            # The account is committed: now the e-mail verification link can go out.
+            EmailAddress.objects.get(user=user, email=user.email).send_confirmation(request, signup=True)
             request.session.pop(SIGNUP_KEY, None)
             request.session["signup_done"] = user.username
             return redirect("accounts:signup-done")

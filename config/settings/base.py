@@ -170,7 +170,6 @@ ACCOUNT_RATE_LIMITS = {"login_failed": None}  # our own lockout (accounts.servic
 ACCOUNT_FORMS = {
     "login": "accounts.forms.LoginForm",
     "reset_password": "accounts.forms.PasswordResetForm",
-    "change_password": "accounts.forms.PasswordChangeForm",
 }
 
 # Login lockout: LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW lock the account
@@ -209,6 +208,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even before collectstatic
 # Private files (ID photos, ID scans) never live under a public URL; views serve them.
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
 

@@ -1,0 +1,118 @@
+"""Login by username, e-mail or mobile with a picture code; lockout; institution entry; idle timeout."""
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from accounts.models import AuthFailure, Institution, UserKind
+from tests.accounts.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, login_name, password=PASSWORD, entry="individual", captcha="PASSED", url=None):
+    return client.post(url or reverse("account_login"), {
+        "login": login_name, "password": password, "captcha_0": "k", "captcha_1": captcha, "entry": entry})
+
+
+def logged_in(client):
+    return client.get(reverse("accounts:profile")).status_code == 200
+
+
+@pytest.mark.parametrize("identifier", ["li01", "LI01", "li01@example.org", "13911112222"])
+def test_login_by_username_email_or_mobile(client, identifier):
+    UserFactory(username="li01", email="li01@example.org", mobile="13911112222")
+    response = login(client, identifier)
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_wrong_password_is_refused_with_a_message(client):
+    UserFactory(username="li01")
+    response = login(client, "li01", "wrong-password")
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    assert not logged_in(client)
+
+
+def test_missing_or_wrong_picture_code_tries_no_password(client):
+    UserFactory(username="li01")
+    response = login(client, "li01", captcha="nope")
+    assert "captcha" in response.context["form"].errors
+    assert not logged_in(client)
+    assert AuthFailure.objects.count() == 0
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client):
+    UserFactory(username="li01")
+    with time_machine.travel(datetime.datetime(2026, 3, 14, 4, 0, tzinfo=datetime.UTC), tick=False) as clock:
+        for _ in range(5):
+            login(client, "li01", "wrong-password")
+        response = login(client, "li01")  # the right password, but locked
+        assert response.status_code == 200
+        assert "15" in str(response.context["form"].non_field_errors())
+        assert not logged_in(client)
+        clock.shift(datetime.timedelta(minutes=14))
+        assert login(client, "li01").status_code == 200
+        clock.shift(datetime.timedelta(minutes=2))
+        assert login(client, "li01").status_code == 302
+        assert logged_in(client)
+
+
+def test_lock_counts_failures_through_any_login_name(client):
+    UserFactory(username="li01", email="li01@example.org", mobile="13911112222")
+    for name in ["li01", "li01@example.org", "13911112222", "LI01", "li01"]:
+        login(client, name, "wrong-password")
+    assert login(client, "li01@example.org").status_code == 200
+
+
+def test_address_is_locked_after_five_failures_on_different_accounts(client):
+    users = UserFactory.create_batch(5)
+    for user in users:
+        login(client, user.username, "wrong-password")
+    other = UserFactory()
+    assert login(client, other.username).status_code == 200
+    other_client = client.__class__(REMOTE_ADDR="10.9.9.9")
+    assert login(other_client, other.username).status_code == 302
+
+
+def test_institution_and_individual_entries_are_separate(client):
+    institution = Institution.objects.create(name="测试机构", credit_code="91350100M000100Y43", kind="certification_body",
+                                             province="35")
+    UserFactory(username="org01", kind=UserKind.INSTITUTION, institution=institution)
+    UserFactory(username="person01")
+    response = login(client, "org01")
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    response = login(client, "person01", entry="institution", url=reverse("accounts:login-institution"))
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    assert login(client, "org01", entry="institution", url=reverse("accounts:login-institution")).status_code == 302
+
+
+def test_tampered_entry_value_is_refused(client):
+    UserFactory(username="li01")
+    response = login(client, "li01", entry="superuser")
+    assert "entry" in response.context["form"].errors and not logged_in(client)
+
+
+def test_session_ends_after_thirty_idle_minutes(client):
+    UserFactory(username="li01")
+    with time_machine.travel(datetime.datetime(2026, 3, 14, 4, 0, tzinfo=datetime.UTC), tick=False) as clock:
+        login(client, "li01")
+        clock.shift(datetime.timedelta(minutes=29))
+        assert logged_in(client)  # activity renews the session
+        clock.shift(datetime.timedelta(minutes=29))
+        assert logged_in(client)
+        clock.shift(datetime.timedelta(minutes=31))
+        assert not logged_in(client)
+
+
+def test_logout(client):
+    UserFactory(username="li01")
+    login(client, "li01")
+    client.post(reverse("account_logout"))
+    assert not logged_in(client)
+
+
+def test_admin_login_goes_through_the_site_login_page(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
