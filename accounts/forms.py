@@ -117,6 +117,11 @@ class SignupForm(CaptchaMixin, PasswordPairFields, IdentityFields):
     major = forms.CharField(label=_("Major"), max_length=100)
     graduated_on = forms.DateField(label=_("Graduation date"), widget=DATE_INPUT)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].label = _("Password")
+        self.fields["password2"].label = _("Password again")
+
     def clean(self):
         data = super().clean()
         identity = getattr(self, "identity", None)

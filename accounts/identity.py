@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -18,18 +19,20 @@ from .models import Gender, IdType
 OLDEST_PLAUSIBLE_AGE = 120
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef"
 # A Chinese name; a character that cannot be typed is written as a homophone in brackets: 王晓[沛]
-_CHINESE_NAME = re.compile(rf"^(?:[{_CJK}]|\[[{_CJK}]\]|·)+$")
+# and a middle dot only joins two parts (阿依古丽·买买提).
+_NAME_PART = rf"(?:[{_CJK}]|\[[{_CJK}]\])+"
+_CHINESE_NAME = re.compile(rf"^{_NAME_PART}(?:·{_NAME_PART})*$")
 _FOREIGN_NAME = re.compile(r"^[A-Za-z][A-Za-z .'\-]*[A-Za-z.]$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _OTHER_ID_FORMATS = {
     IdType.PASSPORT: (re.compile(r"^[A-Z0-9]{5,17}$"), _("A passport number has 5 to 17 letters and digits.")),
     IdType.HK_MACAO_PERMIT: (
-        re.compile(r"^[HM]\d{8}(\d{2})?$"),
+        re.compile(r"^[HM][0-9]{8}([0-9]{2})?$"),
         _("A Hong Kong/Macao permit number is H or M followed by 8 or 10 digits."),
     ),
-    IdType.TAIWAN_PERMIT: (re.compile(r"^\d{8}(\d{2})?$"), _("A Taiwan permit number has 8 or 10 digits.")),
+    IdType.TAIWAN_PERMIT: (re.compile(r"^[0-9]{8}([0-9]{2})?$"), _("A Taiwan permit number has 8 or 10 digits.")),
     IdType.MILITARY_OFFICER: (
-        re.compile(rf"^[{_CJK}]{{1,3}}字第\d{{4,8}}号$"),
+        re.compile(rf"^[{_CJK}]{{1,3}}字第[0-9]{{4,8}}号$"),
         _("A military officer card number looks like 南字第12345678号."),
     ),
 }
@@ -44,7 +47,8 @@ class IdentityFacts:
 
 
 def normalize_id_number(number: str) -> str:
-    return re.sub(r"\s+", "", number or "").upper()
+    """Full-width characters from a Chinese input method become ASCII (１２Ｘ → 12X)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", number or "")).upper()
 
 
 def validate_name(value: str) -> str:
@@ -64,7 +68,7 @@ def validate_name(value: str) -> str:
 
 
 def validate_mobile(value: str) -> str:
-    value = re.sub(r"[\s-]", "", value or "")
+    value = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value or ""))
     if value.startswith("+86"):
         value = value[3:]
     if not _MOBILE.match(value):
@@ -76,7 +80,7 @@ def _gb11643_facts(number: str, *, permit: bool) -> IdentityFacts:
     """Shared by the resident ID and the residence permit (same structure, ISO 7064 MOD 11-2)."""
     if len(number) != 18:
         raise ValidationError(_("The number must have 18 characters."), code="id_length")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise ValidationError(_("The number has 17 digits followed by a digit or X."), code="id_format")
     if permit:
         if number[:2] not in RESIDENCE_PERMIT_AREAS:
@@ -95,7 +99,7 @@ def _gb11643_facts(number: str, *, permit: bool) -> IdentityFacts:
             ric.validate(number)
         except stdnum_errors.InvalidChecksum:
             raise ValidationError(_("The check digit does not match: please check the number."), code="id_checksum")
-        except stdnum_errors.InvalidComponent:
+        except (stdnum_errors.InvalidComponent, KeyError):
             pass  # date or area: told apart below, with a precise message
         except stdnum_errors.ValidationError:
             raise ValidationError(_("This is not a valid resident ID number."), code="id_invalid")
@@ -111,7 +115,7 @@ def _gb11643_facts(number: str, *, permit: bool) -> IdentityFacts:
     if not permit:
         try:
             ric.get_birth_place(number)
-        except stdnum_errors.ValidationError:
+        except (stdnum_errors.ValidationError, KeyError):  # KeyError: province known, county not
             raise ValidationError(_("The region code in the number does not exist."), code="id_area")
     gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
     return IdentityFacts(number=number, gender=gender, birth_date=birth_date)

@@ -169,31 +169,56 @@ def verification_code_send(*, channel: str, address: str, purpose: str) -> None:
         transaction.on_commit(lambda: tasks.deliver_message.delay(channel, address, subject, text))
 
 
-def verification_code_check(*, channel: str, address: str, purpose: str, code: str) -> None:
-    """Consume the current code of an address if it matches; count a wrong try.
+@dataclass(frozen=True)
+class CodeAttempt:
+    """One code typed by the user, for the address it was sent to; `field` names its form field."""
 
-    Call it outside any other transaction: a wrong try is recorded even though this raises."""
+    channel: str
+    address: str
+    purpose: str
+    code: str
+    field: str = "code"
+
+
+def verification_codes_check(*attempts: CodeAttempt) -> None:
+    """Consume the codes if every one matches; otherwise count each wrong try and consume none.
+
+    Call it outside any other transaction: the wrong tries are recorded even though this raises."""
     now = timezone.now()
-    error = None
+    failure: VerificationFailed | None = None
     with transaction.atomic():
-        row = VerificationCode.objects.select_for_update().filter(channel=channel, address=address).first()
-        if row is None or row.purpose != purpose or row.consumed_at is not None:
-            error = _("Request a verification code first.")
-        elif now > row.sent_at + settings.VERIFICATION_CODE_TTL:
-            error = _("The verification code has expired. Request a new one.")
-        elif row.attempts >= settings.VERIFICATION_MAX_ATTEMPTS:
-            error = _("Too many wrong codes. Request a new one.")
-        elif not hmac.compare_digest(row.code_hash, _code_hash(channel, address, purpose, (code or "").strip())):
-            row.attempts += 1
-            row.save(update_fields=["attempts"])
-            left = settings.VERIFICATION_MAX_ATTEMPTS - row.attempts
-            error = (_("Wrong verification code. %(n)d tries left.") % {"n": left} if left
-                     else _("Too many wrong codes. Request a new one."))
-        else:
-            row.consumed_at = now
-            row.save(update_fields=["consumed_at"])
-    if error:
-        raise VerificationFailed(error)
+        rows = []
+        for attempt in sorted(attempts, key=lambda a: (a.channel, a.address)):  # fixed lock order
+            row = (VerificationCode.objects.select_for_update()
+                   .filter(channel=attempt.channel, address=attempt.address).first())
+            rows.append((attempt, row))
+        for attempt, row in sorted(rows, key=lambda pair: attempts.index(pair[0])):
+            error = None
+            if row is None or row.purpose != attempt.purpose or row.consumed_at is not None:
+                error = _("Request a verification code first.")
+            elif now > row.sent_at + settings.VERIFICATION_CODE_TTL:
+                error = _("The verification code has expired. Request a new one.")
+            elif row.attempts >= settings.VERIFICATION_MAX_ATTEMPTS:
+                error = _("Too many wrong codes. Request a new one.")
+            elif not hmac.compare_digest(
+                row.code_hash, _code_hash(attempt.channel, attempt.address, attempt.purpose, (attempt.code or "").strip())
+            ):
+                row.attempts += 1
+                row.save(update_fields=["attempts"])
+                left = settings.VERIFICATION_MAX_ATTEMPTS - row.attempts
+                error = (_("Wrong verification code. %(n)d tries left.") % {"n": left} if left
+                         else _("Too many wrong codes. Request a new one."))
+            if error and failure is None:
+                failure = VerificationFailed(error, field=attempt.field)
+        if failure is None:
+            VerificationCode.objects.filter(pk__in=[row.pk for _attempt, row in rows]).update(consumed_at=now)
+    if failure is not None:
+        raise failure
+
+
+def verification_code_check(*, channel: str, address: str, purpose: str, code: str) -> None:
+    """Consume the current code of an address if it matches; count a wrong try."""
+    verification_codes_check(CodeAttempt(channel, address, purpose, code))
 
 
 # --------------------------------------------------------------------------- lockout
@@ -364,19 +389,11 @@ def email_change_confirm(*, user: User, new_email: str, old_code: str, new_code:
     from allauth.account.models import EmailAddress
 
     new_email = new_email.strip()
+    attempts = [CodeAttempt(CodeChannel.EMAIL, new_email, CodePurpose.CHANGE_EMAIL_NEW, new_code, "new_code")]
     if user.email:
-        try:
-            verification_code_check(channel=CodeChannel.EMAIL, address=user.email,
-                                    purpose=CodePurpose.CHANGE_EMAIL_OLD, code=old_code)
-        except VerificationFailed as exc:
-            exc.field = "old_code"
-            raise
-    try:
-        verification_code_check(channel=CodeChannel.EMAIL, address=new_email,
-                                purpose=CodePurpose.CHANGE_EMAIL_NEW, code=new_code)
-    except VerificationFailed as exc:
-        exc.field = "new_code"
-        raise
+        attempts.insert(0, CodeAttempt(CodeChannel.EMAIL, user.email, CodePurpose.CHANGE_EMAIL_OLD, old_code,
+                                       "old_code"))
+    verification_codes_check(*attempts)
     try:
         with transaction.atomic():
             old = user.email
@@ -422,8 +439,8 @@ def education_record_delete(*, user: User, record: EducationRecord) -> None:
     with transaction.atomic():
         if record.user_id != user.pk:
             raise PermissionDenied
-        remaining = EducationRecord.objects.select_for_update().filter(user=user)
-        if remaining.count() <= 1:
+        User.objects.select_for_update().filter(pk=user.pk).first()  # serialise deletes of one user
+        if EducationRecord.objects.filter(user=user).count() <= 1:
             raise RuleViolation(_("At least one education record is required."))
         audit_log(actor=user, action="education.deleted", obj=record, before=_values(record, EDUCATION_FIELDS))
         record.delete()

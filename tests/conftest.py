@@ -1,6 +1,6 @@
 """Shared fixtures. Tests marked `postgres` need PostgreSQL and are skipped on SQLite, except in CI
 (REQUIRE_POSTGRES=1) where a skip would hide a missing database: there they fail instead.
-Tests marked `browser` need Debian chromium; with REQUIRE_BROWSER=1 they fail instead of skipping."""
+Tests marked `redis` need REDIS_URL (also required in CI). Tests marked `browser` need Debian chromium; with REQUIRE_BROWSER=1 they fail instead of skipping."""
 import os
 import shutil
 
@@ -11,6 +11,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil
 
 
 def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
     from django.db import connection
 
     on_postgres = connection.vendor == "postgresql"
@@ -21,6 +22,11 @@ def pytest_collection_modifyitems(config, items):
                                                   run=False, strict=True))
             else:
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            if os.environ.get("REQUIRE_POSTGRES") == "1":
+                item.add_marker(pytest.mark.xfail(reason="CI needs REDIS_URL", run=False, strict=True))
+            else:
+                item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
         if "browser" in item.keywords and not CHROMIUM:
             if os.environ.get("REQUIRE_BROWSER") == "1":
                 item.add_marker(pytest.mark.xfail(reason="REQUIRE_BROWSER=1 but no chromium found",
@@ -54,7 +60,7 @@ def sms_outbox():
 
         def last_code(self, mobile):
             for text in self.texts(mobile):
-                match = re.search(r"\b(\d{6})\b", text)
+                match = re.search(r"(?<!\d)(\d{6})(?!\d)", text)
                 if match:
                     return match.group(1)
             raise AssertionError(f"no code was sent to {mobile}")

@@ -94,7 +94,9 @@ def test_tampered_entry_value_is_refused(client):
     assert "entry" in response.context["form"].errors and not logged_in(client)
 
 
-def test_session_ends_after_thirty_idle_minutes(client):
+def test_session_ends_after_thirty_idle_minutes(client, settings):
+    # Expiry in the database store; with Redis the cache TTL enforces the same age (next test).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     UserFactory(username="li01")
     with time_machine.travel(datetime.datetime(2026, 3, 14, 4, 0, tzinfo=datetime.UTC), tick=False) as clock:
         login(client, "li01")
@@ -116,3 +118,17 @@ def test_logout(client):
 def test_admin_login_goes_through_the_site_login_page(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.redis
+def test_redis_session_lives_thirty_minutes_and_each_request_renews_it(client, settings):
+    from django.core.cache import cache
+
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    UserFactory(username="li01")
+    login(client, "li01")
+    key = cache.make_key("django.contrib.sessions.cached_db" + client.session.session_key)
+    redis = cache._cache.get_client(key)
+    redis.expire(key, 60)  # as if 29 minutes had passed
+    assert logged_in(client)
+    assert 1700 < redis.ttl(key) <= 1800

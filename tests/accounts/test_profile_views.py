@@ -86,7 +86,7 @@ def test_security_question_needs_the_password_and_stores_the_answer_hashed(clien
 
 
 def _mailed_codes():
-    return {m.to[0]: re.search(r"\b(\d{6})\b", m.body).group(1) for m in mail.outbox}
+    return {m.to[0]: re.search(r"(?<!\d)(\d{6})(?!\d)", m.body).group(1) for m in mail.outbox}
 
 
 def test_change_email_with_swapped_codes_changes_nothing(client, user, on_commit):

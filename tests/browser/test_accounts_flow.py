@@ -3,6 +3,7 @@ import re
 
 import pytest
 from captcha.models import CaptchaStore
+from playwright.sync_api import expect
 
 from accounts.models import SmsMessage, User
 from tests.accounts.helpers import VALID_ID
@@ -67,7 +68,7 @@ def test_sign_up_then_log_in(page, screenshot):
     screenshot("profile")
 
     page.select_option("#language-select", "en")
-    page.wait_for_load_state()
-    assert "Personal information" in page.content()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Personal information")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
     assert page.get_by_role("link", name="Log in").first.is_visible()
