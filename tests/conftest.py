@@ -16,18 +16,18 @@ def pytest_collection_modifyitems(config, items):
 
     on_postgres = connection.vendor == "postgresql"
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
+        if item.get_closest_marker("postgres") and not on_postgres:
             if os.environ.get("REQUIRE_POSTGRES") == "1":
                 item.add_marker(pytest.mark.xfail(reason="REQUIRE_POSTGRES=1 but the database is not PostgreSQL",
                                                   run=False, strict=True))
             else:
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
-        if "redis" in item.keywords and not settings.REDIS_URL:
+        if item.get_closest_marker("redis") and not settings.REDIS_URL:
             if os.environ.get("REQUIRE_POSTGRES") == "1":
                 item.add_marker(pytest.mark.xfail(reason="CI needs REDIS_URL", run=False, strict=True))
             else:
                 item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
-        if "browser" in item.keywords and not CHROMIUM:
+        if item.get_closest_marker("browser") and not CHROMIUM:
             if os.environ.get("REQUIRE_BROWSER") == "1":
                 item.add_marker(pytest.mark.xfail(reason="REQUIRE_BROWSER=1 but no chromium found",
                                                   run=False, strict=True))
@@ -36,9 +36,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _fresh_state(settings):
+    """Each test starts with an empty cache and the default language (a request may switch it)."""
+    from django.utils import translation
+
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
     yield
+    translation.deactivate()
 
 
 @pytest.fixture
