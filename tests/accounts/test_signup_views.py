@@ -181,3 +181,14 @@ def test_identity_taken_meanwhile_sends_back_to_the_form_without_a_half_account(
     response = client.post(reverse("accounts:signup-verify"), {"action": "verify", "code": code})
     assert response.url == reverse("accounts:signup-form")
     assert list(User.objects.values_list("username", flat=True)) == ["quicker"]
+
+
+def test_email_verification_link_from_sign_up_marks_the_address_verified(client, on_commit, sms_outbox):
+    import re
+
+    from allauth.account.models import EmailAddress
+
+    complete_signup(client, on_commit, sms_outbox)
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", mail.outbox[0].body).group(1)
+    client.post(link)
+    assert EmailAddress.objects.get(email="zhangsan@example.org").verified
