@@ -16,6 +16,7 @@ from . import selectors, services
 from .identity import check_id_number, validate_name
 from .models import (
     AuthFailure,
+    DishonestRecord,
     EducationRecord,
     Gender,
     IdType,
@@ -192,3 +193,32 @@ class SmsMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class DishonestRecordForm(forms.ModelForm):
+    id_number = forms.CharField(label=_("ID number"), max_length=40, required=False,
+                                help_text=_("Required for a new entry; stored only as a hash and a masked copy."))
+
+    class Meta:
+        model = DishonestRecord
+        fields = ["name", "reason", "listed_until", "active"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk and not data.get("id_number"):
+            self.add_error("id_number", _("Enter the ID number."))
+        return data
+
+
+@admin.register(DishonestRecord)
+class DishonestRecordAdmin(admin.ModelAdmin):
+    form = DishonestRecordForm
+    list_display = ("name", "id_number_masked", "listed_until", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("name",)
+
+    def save_model(self, request, obj, form, change):
+        saved = services.dishonest_record_save(
+            actor=request.user, id_number=form.cleaned_data.get("id_number", ""), name=obj.name, reason=obj.reason,
+            listed_until=obj.listed_until, active=obj.active, record=obj if change else None)
+        obj.pk = saved.pk

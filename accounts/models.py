@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -291,3 +290,22 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.mobile}: {self.text[:30]}"
+
+
+class DishonestRecord(TimeStampedModel):
+    """失信人员 (SPEC A10): a listed person sees a warning and the enrollment goes to manual review."""
+
+    id_number_hash = models.CharField(_("ID number hash"), max_length=64, unique=True, editable=False)
+    id_number_masked = models.CharField(_("ID number"), max_length=40, editable=False)
+    name = models.CharField(_("name"), max_length=60)
+    reason = models.TextField(_("reason"))
+    listed_until = models.DateField(_("listed until"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dishonest-person record")
+        verbose_name_plural = _("dishonest-person list")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} {self.id_number_masked}"

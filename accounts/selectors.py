@@ -60,3 +60,15 @@ def email_taken(email: str, *, exclude: User | None = None) -> bool:
         users = users.exclude(pk=exclude.pk)
         addresses = addresses.exclude(user=exclude)
     return users.exists() or addresses.exists()
+
+
+def is_listed_dishonest(user: User) -> bool:
+    """On the dishonest-person list (A10), matched by ID number, while the listing lasts."""
+    from django.utils import timezone
+
+    from .models import DishonestRecord
+
+    if not user.id_number_hash:
+        return False
+    return (DishonestRecord.objects.filter(id_number_hash=user.id_number_hash, active=True)
+            .filter(Q(listed_until__isnull=True) | Q(listed_until__gte=timezone.localdate())).exists())

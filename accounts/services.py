@@ -510,3 +510,24 @@ def security_records_purge() -> int:
     failures, _detail = AuthFailure.objects.filter(created_at__lt=horizon).delete()
     codes, _detail = VerificationCode.objects.filter(sent_at__lt=now - datetime.timedelta(days=1)).delete()
     return failures + codes
+
+
+def dishonest_record_save(*, actor: User, id_number: str, name: str, reason: str,
+                          listed_until: datetime.date | None, active: bool = True, record=None):
+    """Put a person on the dishonest-person list (A10), or update the entry; the number is kept only
+    as a keyed hash and a masked copy."""
+    from .models import DishonestRecord
+
+    number = normalize_id_number(id_number)
+    with transaction.atomic():
+        record = record or DishonestRecord()
+        before = {"name": record.name, "reason": record.reason, "active": record.active} if record.pk else {}
+        if number:
+            record.id_number_hash = crypto.keyed_hash(number)
+            record.id_number_masked = mask_id_number(number)
+        record.name, record.reason, record.listed_until, record.active = name, reason, listed_until, active
+        record.save()
+        audit_log(actor=actor, action="dishonest.saved", obj=record, before=before,
+                  after={"name": name, "id_number": record.id_number_masked, "listed_until": listed_until,
+                         "active": active})
+    return record

@@ -19,7 +19,7 @@ from core.masking import mask_mobile, mask_username
 
 from . import forms, services
 from .exceptions import DuplicateAccount, RuleViolation
-from .models import CodeChannel, CodePurpose, EducationRecord, Qualification, SmsMessage, User
+from .models import CodeChannel, CodePurpose, EducationRecord, Qualification, SmsMessage, User, UserKind
 
 SIGNUP_KEY = "signup"
 RECOVER_KEY = "recover_user"
@@ -310,6 +310,9 @@ def recover_username(request):
 
 @login_required
 def home(request):
+    """After login: candidates go to the exam list (选择考试), institution users to their profile."""
+    if request.user.kind == UserKind.INDIVIDUAL:
+        return redirect("registration:exam-list")
     return redirect("accounts:profile")
 
 

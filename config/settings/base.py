@@ -132,6 +132,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON log lines in the worker too
 CELERY_BEAT_SCHEDULE = {
+    "exams-apply-due-releases": {"task": "exams.apply_due_releases", "schedule": 15.0},
+    "exams-refresh-open-availability": {"task": "exams.refresh_open_availability", "schedule": 5.0},
     "accounts-purge-stale-security-records": {
         "task": "accounts.purge_stale_security_records",
         "schedule": crontab(minute=17),

@@ -25,7 +25,7 @@ def test_user_list_masks_id_numbers_and_mobiles(client, staff):
 
 
 def test_search_by_full_id_number_finds_the_user(client, staff):
-    wanted, other = UserFactory(username="wanted01"), UserFactory(username="other01")
+    wanted, _other = UserFactory(username="wanted01"), UserFactory(username="other01")
     page = client.get(reverse("admin:accounts_user_changelist"), {"q": wanted.id_number.lower()}).content.decode()
     assert "wanted01" in page and "other01" not in page
 

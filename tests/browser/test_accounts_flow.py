@@ -62,7 +62,8 @@ def test_sign_up_then_log_in(page, screenshot):
     page.fill("#id_password", "Str0ng-Passw0rd!")
     solve_captcha(page)
     page.get_by_role("button", name="登录").last.click()
-    page.wait_for_url(re.compile(r"/accounts/profile/"))
+    page.wait_for_url(re.compile(r"/enroll/$"))  # candidates land on 选择考试
+    page.get_by_role("link", name="个人信息").click()
     assert page.get_by_test_id("profile-name").inner_text() == "王晓[沛]"
     assert page.get_by_test_id("profile-id").inner_text() == VALID_ID[:4] + "*" * 10 + VALID_ID[-4:]
     screenshot("profile")

@@ -7,9 +7,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from accounts import demo as accounts_demo
+        from exams import demo as exams_demo
 
         with transaction.atomic():
             logins = accounts_demo.seed()
+            exam = exams_demo.seed()
+        self.stdout.write(f"Open exam: {exam.name}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for role, username, password in logins:
             self.stdout.write(f"  {role:<40} {username:<12} {password}")

@@ -1,0 +1,100 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import DomainError
+
+from . import services
+from .models import Area, Exam, SeatQuota, SeatRelease, Sitting, Subject, Venue
+
+
+class SubjectInline(admin.TabularInline):
+    model = Subject
+    extra = 0
+
+
+class SittingInline(admin.TabularInline):
+    model = Sitting
+    extra = 0
+    fields = ("name", "starts_at", "ends_at", "subjects")
+
+
+@admin.register(Exam)
+class ExamAdmin(admin.ModelAdmin):
+    list_display = ("name", "body", "status", "registration_opens_at", "registration_closes_at", "exam_starts_on")
+    list_filter = ("status", "body", "review_mode")
+    search_fields = ("name",)
+    date_hierarchy = "registration_opens_at"
+    inlines = [SubjectInline, SittingInline]
+    fieldsets = (
+        (None, {"fields": ("name", "body", "status", "review_mode", "requires_province")}),
+        (_("Windows"), {"fields": ("registration_opens_at", "registration_closes_at", "refund_opens_at",
+                                   "refund_closes_at", "ticket_print_opens_at", "ticket_print_closes_at",
+                                   "exam_starts_on", "exam_ends_on")}),
+        (_("Texts"), {"fields": ("notice", "commitment")}),
+    )
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ("name", "province", "order")
+    list_filter = ("province",)
+    search_fields = ("name",)
+    list_editable = ("order",)
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ("name", "area", "address")
+    list_filter = ("area",)
+    search_fields = ("name", "address")
+
+
+@admin.register(SeatQuota)
+class SeatQuotaAdmin(admin.ModelAdmin):
+    """Capacities are editable in bulk; every change goes through the audited service."""
+
+    list_display = ("exam", "area", "sitting", "capacity", "held", "sold", "seats_left")
+    list_editable = ("capacity",)
+    list_filter = ("exam", "area", "sitting__name")
+    search_fields = ("exam__name", "area__name")
+    readonly_fields = ("held", "sold")
+    list_select_related = ("exam", "area", "sitting")
+
+    @admin.display(description=_("seats left"))
+    def seats_left(self, obj):
+        return obj.seats_left
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+        elif "capacity" in form.changed_data:
+            try:
+                services.quota_set_capacity(quota=obj, capacity=obj.capacity, actor=request.user)
+            except DomainError as exc:
+                messages.error(request, f"{obj}: {exc.message}")
+
+
+@admin.register(SeatRelease)
+class SeatReleaseAdmin(admin.ModelAdmin):
+    """放出名额: a batch now or at a time; the beat job applies scheduled ones exactly once."""
+
+    list_display = ("quota", "seats", "release_at", "status", "applied_at", "created_by")
+    list_filter = ("status", "quota__exam", "quota__area")
+    search_fields = ("quota__area__name", "quota__exam__name")
+    actions = ["cancel_releases"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("status", "applied_at", "created_by") if obj is None else (
+            "quota", "seats", "release_at", "status", "applied_at", "created_by")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        release = services.quota_release_seats(quota=obj.quota, seats=obj.seats, actor=request.user,
+                                               release_at=obj.release_at)
+        obj.pk = release.pk
+
+    @admin.action(description=_("Cancel the selected scheduled releases"))
+    def cancel_releases(self, request, queryset):
+        count = sum(services.release_cancel(release=release, actor=request.user) for release in queryset)
+        messages.success(request, _("%(n)d releases cancelled.") % {"n": count})

@@ -1,0 +1,35 @@
+"""Seats left per area and sitting, for display (SPEC C4).
+
+Served from the cache, which the worker refreshes after every seat change and every few seconds;
+a miss falls back to one database query. The cache only informs: exams.services decides."""
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from .models import SeatQuota
+
+TTL_SECONDS = 30
+
+
+def _key(exam_id: int) -> str:
+    return f"availability:v1:{exam_id}"
+
+
+def compute(exam_id: int) -> dict[str, int]:
+    """{"<area_id>:<sitting_id>": seats_left} straight from the database."""
+    rows = SeatQuota.objects.filter(exam_id=exam_id).values_list("area_id", "sitting_id", "capacity", "held", "sold")
+    return {f"{area}:{sitting}": max(0, capacity - held - sold) for area, sitting, capacity, held, sold in rows}
+
+
+def refresh(exam_id: int) -> dict[str, int]:
+    data = compute(exam_id)
+    cache.set(_key(exam_id), data, TTL_SECONDS)
+    return data
+
+
+def seats_left(exam_id: int) -> dict[tuple[int, int], int]:
+    """{(area_id, sitting_id): seats_left}, at most a few seconds old."""
+    data = cache.get(_key(exam_id))
+    if data is None:
+        data = refresh(exam_id)
+    return {tuple(int(part) for part in key.split(":")): left for key, left in data.items()}

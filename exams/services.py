@@ -1,0 +1,151 @@
+"""Seats move here and nowhere else. Every change is a conditional UPDATE on the quota row:
+the database decides, under its row lock, whatever the concurrency. Rows are always touched in
+id order, so two transactions that touch the same quotas cannot deadlock."""
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_log
+
+from .exceptions import QuotaRuleViolation, SeatsExhausted
+from .models import ReleaseStatus, SeatQuota, SeatRelease
+
+logger = logging.getLogger(__name__)
+
+HELD, SOLD = "held", "sold"
+
+
+def _refresh_availability_on_commit(quota_ids) -> None:
+    from . import tasks
+
+    exam_ids = set(SeatQuota.objects.filter(pk__in=list(quota_ids)).values_list("exam_id", flat=True))
+    for exam_id in exam_ids:
+        transaction.on_commit(lambda exam_id=exam_id: tasks.schedule_availability_refresh(exam_id))
+
+
+def seats_take(*, quota_ids: list[int], state: str = HELD) -> None:
+    """Take one seat in each quota, all or nothing; SeatsExhausted names the full quotas."""
+    if state not in (HELD, SOLD):
+        raise ValueError(state)
+    ordered = sorted(set(quota_ids))
+    if len(ordered) != len(quota_ids):
+        raise ValueError("a quota appears twice")
+    full = []
+    with transaction.atomic():
+        for quota_id in ordered:
+            changed = (SeatQuota.objects
+                       .filter(pk=quota_id, capacity__gt=F("held") + F("sold"))
+                       .update(**{state: F(state) + 1}))
+            if not changed:
+                full.append(quota_id)
+        if full:
+            # Leave the atomic block by raising: the seats taken above are given back.
+            raise SeatsExhausted(full)
+        _refresh_availability_on_commit(ordered)
+
+
+def seats_give_back(*, quota_ids: list[int], state: str = HELD) -> None:
+    """Give back one seat in each quota (an order cancelled, expired or refunded)."""
+    ordered = sorted(set(quota_ids))
+    with transaction.atomic():
+        for quota_id in ordered:
+            changed = SeatQuota.objects.filter(pk=quota_id, **{f"{state}__gt": 0}).update(**{state: F(state) - 1})
+            if not changed:  # the books disagree with the caller: never go negative, shout
+                raise QuotaRuleViolation(_("No %(state)s seat to give back in quota %(id)s.")
+                                         % {"state": state, "id": quota_id})
+        _refresh_availability_on_commit(ordered)
+
+
+def seats_sell(*, quota_ids: list[int]) -> None:
+    """Turn held seats into sold ones (an order was paid)."""
+    ordered = sorted(set(quota_ids))
+    with transaction.atomic():
+        for quota_id in ordered:
+            changed = (SeatQuota.objects.filter(pk=quota_id, held__gt=0)
+                       .update(held=F("held") - 1, sold=F("sold") + 1))
+            if not changed:
+                raise QuotaRuleViolation(_("No held seat to sell in quota %(id)s.") % {"id": quota_id})
+        _refresh_availability_on_commit(ordered)
+
+
+def seats_move(*, from_quota_ids: list[int], to_quota_ids: list[int], state: str = SOLD) -> None:
+    """Move seats between quotas in one step (change of city): all or nothing."""
+    with transaction.atomic():
+        # Take first (it may fail and roll back), then give back; both in id order per step.
+        seats_take(quota_ids=to_quota_ids, state=state)
+        seats_give_back(quota_ids=from_quota_ids, state=state)
+
+
+def quota_release_seats(*, quota: SeatQuota, seats: int, actor, release_at=None) -> SeatRelease:
+    """Add seats to a quota now, or schedule a batch for later (the beat job applies it)."""
+    if seats <= 0:
+        raise QuotaRuleViolation(_("Release at least one seat."))
+    now = timezone.now()
+    with transaction.atomic():
+        release = SeatRelease.objects.create(quota=quota, seats=seats, release_at=release_at or now,
+                                             created_by=actor if getattr(actor, "is_authenticated", False) else None)
+        audit_log(actor=actor, action="quota.release_scheduled", obj=quota,
+                  after={"seats": seats, "release_at": release.release_at, "release": release.pk})
+        if release.release_at <= now:
+            _apply_release(release.pk, actor=actor)
+    return release
+
+
+def _apply_release(release_id: int, *, actor=None) -> bool:
+    """Apply one scheduled release exactly once: the status flip is the guard."""
+    now = timezone.now()
+    release = SeatRelease.objects.select_related("quota").get(pk=release_id)
+    flipped = SeatRelease.objects.filter(pk=release_id, status=ReleaseStatus.SCHEDULED).update(
+        status=ReleaseStatus.APPLIED, applied_at=now)
+    if not flipped:
+        return False
+    SeatQuota.objects.filter(pk=release.quota_id).update(capacity=F("capacity") + release.seats)
+    audit_log(actor=actor, action="quota.seats_released", obj=release.quota,
+              before={"capacity": release.quota.capacity},
+              after={"capacity": release.quota.capacity + release.seats, "release": release.pk})
+    _refresh_availability_on_commit([release.quota_id])
+    return True
+
+
+def releases_apply_due() -> int:
+    """Apply every release whose time has come; safe when two workers run it at once."""
+    applied = 0
+    now = timezone.now()
+    due = list(SeatRelease.objects.filter(status=ReleaseStatus.SCHEDULED, release_at__lte=now)
+               .order_by("release_at", "id").values_list("pk", flat=True)[:1000])
+    for release_id in due:
+        with transaction.atomic():
+            if _apply_release(release_id):
+                applied += 1
+    if applied:
+        logger.info("seat releases applied", extra={"count": applied})
+    return applied
+
+
+def quota_set_capacity(*, quota: SeatQuota, capacity: int, actor) -> None:
+    """Staff change a capacity directly; it may not drop below the seats already taken."""
+    with transaction.atomic():
+        locked = SeatQuota.objects.select_for_update().get(pk=quota.pk)
+        if capacity < locked.held + locked.sold:
+            raise QuotaRuleViolation(_("Capacity cannot be below the %(n)d seats already taken.")
+                                     % {"n": locked.held + locked.sold})
+        SeatQuota.objects.filter(pk=quota.pk).update(capacity=capacity)
+        audit_log(actor=actor, action="quota.capacity_set", obj=locked, before={"capacity": locked.capacity},
+                  after={"capacity": capacity})
+        _refresh_availability_on_commit([quota.pk])
+
+
+def release_cancel(*, release: SeatRelease, actor) -> bool:
+    """Cancel a scheduled release; one already applied stays applied."""
+    with transaction.atomic():
+        changed = SeatRelease.objects.filter(pk=release.pk, status=ReleaseStatus.SCHEDULED).update(
+            status=ReleaseStatus.CANCELLED)
+        if changed:
+            audit_log(actor=actor, action="quota.release_cancelled", obj=release.quota,
+                      after={"release": release.pk, "seats": release.seats})
+    return bool(changed)

@@ -1,0 +1,86 @@
+"""Reads for the enrollment pages: one query set per page, access checks that 404."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+
+from exams import availability
+from exams.models import Area, Exam, ExamStatus, SeatQuota, Sitting
+
+from .models import INACTIVE, Enrollment, EnrollmentSubject
+
+
+def enrollment_for_user(pk: int, user) -> Enrollment:
+    """The candidate's own enrollment, or 404 (another candidate's id finds nothing)."""
+    return get_object_or_404(
+        Enrollment.objects.select_related("exam", "area", "candidate"), pk=pk, candidate=user)
+
+
+def active_enrollment(user, exam) -> Enrollment | None:
+    return Enrollment.objects.filter(candidate=user, exam=exam).exclude(status__in=INACTIVE).first()
+
+
+@dataclass
+class ExamRow:
+    exam: Exam
+    enrollment: Enrollment | None
+    is_open: bool
+
+
+def exam_list(user) -> list[ExamRow]:
+    """选择考试: published exams, newest first, with the candidate's active enrollment in each."""
+    exams = list(Exam.objects.filter(status=ExamStatus.PUBLISHED).order_by("-registration_opens_at"))
+    mine = {e.exam_id: e for e in Enrollment.objects.filter(candidate=user, exam__in=exams).exclude(
+        status__in=INACTIVE)}
+    return [ExamRow(exam=exam, enrollment=mine.get(exam.pk), is_open=exam.registration_is_open()) for exam in exams]
+
+
+def enrollments_of(user):
+    """查看报考信息: every enrollment of the candidate with its choices."""
+    return (Enrollment.objects.filter(candidate=user).select_related("exam", "area")
+            .prefetch_related(Prefetch("choices", EnrollmentSubject.objects.select_related("sitting", "subject")))
+            .order_by("-created_at"))
+
+
+def sittings_with_subjects(exam: Exam) -> list[Sitting]:
+    return list(exam.sittings.prefetch_related("subjects").order_by("starts_at"))
+
+
+def choices_of(enrollment: Enrollment) -> list[EnrollmentSubject]:
+    return list(enrollment.choices.select_related("sitting", "subject").order_by("sitting__starts_at"))
+
+
+def total_fee(choices) -> Decimal:
+    return sum((choice.subject.fee for choice in choices), Decimal("0.00"))
+
+
+@dataclass
+class AreaOption:
+    area: Area
+    seats: list[tuple[Sitting, int]]  # seats left per chosen sitting
+
+    @property
+    def available(self) -> bool:
+        return bool(self.seats) and all(left > 0 for _sitting, left in self.seats)
+
+
+def area_options(exam: Exam, sittings: list[Sitting]) -> list[AreaOption]:
+    """Every area holding all the given sittings, with the seats left in each (cached figures)."""
+    left = availability.seats_left(exam.pk)
+    sitting_ids = {s.pk for s in sittings}
+    areas_with = {}
+    for area_id, sitting_id in left:
+        if sitting_id in sitting_ids:
+            areas_with.setdefault(area_id, set()).add(sitting_id)
+    wanted = [area_id for area_id, held in areas_with.items() if held == sitting_ids]
+    return [AreaOption(area=area, seats=[(s, left[(area.pk, s.pk)]) for s in sittings])
+            for area in Area.objects.filter(pk__in=wanted).order_by("order", "province", "name")]
+
+
+def fresh_seats_left(exam: Exam, area_id: int, sitting_ids) -> dict[int, int]:
+    """Seats left per sitting straight from the database (for decisions, not display)."""
+    return {q.sitting_id: q.seats_left
+            for q in SeatQuota.objects.filter(exam=exam, area_id=area_id, sitting_id__in=list(sitting_ids))}

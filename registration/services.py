@@ -1,0 +1,257 @@
+"""Enrollment: the wizard's steps and the seats an enrollment occupies. Each function locks the
+enrollment row first, so a double-click or two tabs cannot interleave."""
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import is_listed_dishonest
+from core.audit import audit_log
+from exams import services as exam_services
+from exams.exceptions import SeatsExhausted
+from exams.models import Area, ReviewMode, SeatQuota, Sitting
+
+from . import selectors
+from .exceptions import InvalidChoice, NoSeatsInArea, NotEditable, RegistrationClosed, StepMissing
+from .models import Enrollment, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
+from .states import transition
+
+S = EnrollmentStatus
+INFO_FIELDS = ("province", "nationality", "ethnicity", "residence_city", "education_level", "employer", "mobile",
+               "mailing_address", "email", "invoice_wanted", "invoice_type", "invoice_title", "invoice_tax_number")
+
+
+def _lock(enrollment: Enrollment) -> Enrollment:
+    return Enrollment.objects.select_for_update().select_related("exam", "candidate").get(pk=enrollment.pk)
+
+
+def _ensure_open(exam) -> None:
+    if not exam.registration_is_open():
+        raise RegistrationClosed()
+
+
+def _ensure_editable(enrollment: Enrollment) -> None:
+    _ensure_open(enrollment.exam)
+    if not enrollment.is_editable:
+        raise NotEditable()
+
+
+def _back_to_draft(enrollment: Enrollment, actor) -> None:
+    """A change after confirmation needs a new confirmation."""
+    if enrollment.status in (S.CONFIRMED, S.REVIEW_REJECTED):
+        transition(enrollment, S.DRAFT, actor=actor, confirmed_at=None)
+
+
+def enrollment_start(*, candidate, exam) -> Enrollment:
+    """Accept the notice (考生须知) and open an enrollment; returns the active one if it exists."""
+    _ensure_open(exam)
+    existing = selectors.active_enrollment(candidate, exam)
+    if existing:
+        return existing
+    education = candidate.education_records.order_by("-graduated_on").first()
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(
+                candidate=candidate, exam=exam, notice_accepted_at=timezone.now(),
+                mobile=candidate.mobile, email=candidate.email, nationality="CN",
+                education_level=education.level if education else "",
+                dishonest_flag=is_listed_dishonest(candidate),
+            )
+            audit_log(actor=candidate, action="enrollment.started", obj=enrollment,
+                      after={"exam": exam.pk, "notice_accepted_at": enrollment.notice_accepted_at,
+                             "dishonest_flag": enrollment.dishonest_flag})
+    except IntegrityError:  # the same candidate clicked twice: the other request created it
+        return selectors.active_enrollment(candidate, exam)
+    return enrollment
+
+
+def enrollment_save_info(*, enrollment: Enrollment, actor, data: dict) -> None:
+    """填写报名信息: save the registration information (D3)."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        _ensure_editable(locked)
+        if locked.exam.requires_province and not data.get("province"):
+            raise InvalidChoice(_("Choose the province you register in."), field="province")
+        before = {name: getattr(locked, name) for name in INFO_FIELDS}
+        values = {name: data.get(name, getattr(locked, name)) for name in INFO_FIELDS}
+        if not values["invoice_wanted"]:
+            values.update(invoice_type="", invoice_title="", invoice_tax_number="")
+        elif values["invoice_type"] == "personal":
+            values.update(invoice_title=locked.candidate.name, invoice_tax_number="")
+        Enrollment.objects.filter(pk=locked.pk).update(info_saved_at=timezone.now(), **values)
+        _back_to_draft(locked, actor)
+        audit_log(actor=actor, action="enrollment.info_saved", obj=locked, before=before, after=values)
+    enrollment.refresh_from_db()
+
+
+def enrollment_choose_subjects(*, enrollment: Enrollment, actor, subject_by_sitting: dict[int, int | None]) -> None:
+    """选择科目: at most one subject per sitting, each offered in that sitting; at least one."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        _ensure_editable(locked)
+        if not locked.info_saved_at:
+            raise StepMissing(_("Fill in the registration information first."))
+        sittings = {s.pk: s for s in Sitting.objects.filter(exam=locked.exam).prefetch_related("subjects")}
+        chosen = {}
+        for sitting_id, subject_id in subject_by_sitting.items():
+            if sitting_id not in sittings:
+                raise InvalidChoice(_("That sitting does not belong to this exam."))
+            if subject_id is None:
+                continue
+            if subject_id not in {s.pk for s in sittings[sitting_id].subjects.all()}:
+                raise InvalidChoice(_("That subject is not offered in %(sitting)s.")
+                                    % {"sitting": sittings[sitting_id].name})
+            chosen[sitting_id] = subject_id
+        if not chosen:
+            raise InvalidChoice(_("Choose at least one subject."))
+        before = {c.sitting_id: c.subject_id for c in locked.choices.all()}
+        locked.choices.all().delete()
+        EnrollmentSubject.objects.bulk_create(
+            [EnrollmentSubject(enrollment=locked, sitting_id=sitting_id, subject_id=subject_id)
+             for sitting_id, subject_id in sorted(chosen.items())])
+        fields = {"subjects_saved_at": timezone.now()}
+        if set(before) != set(chosen):  # other sittings: the area must be chosen again for them
+            fields.update(area=None, area_saved_at=None)
+        Enrollment.objects.filter(pk=locked.pk).update(**fields)
+        _back_to_draft(locked, actor)
+        audit_log(actor=actor, action="enrollment.subjects_chosen", obj=locked, before={"subjects": before},
+                  after={"subjects": chosen})
+    enrollment.refresh_from_db()
+
+
+def _seat_problem(enrollment: Enrollment, area_id: int) -> NoSeatsInArea | None:
+    """None when the area has a free seat now in every chosen sitting (database figures)."""
+    sitting_ids = list(enrollment.choices.values_list("sitting_id", flat=True))
+    left = selectors.fresh_seats_left(enrollment.exam, area_id, sitting_ids)
+    if set(left) != set(sitting_ids):
+        raise InvalidChoice(_("This area does not hold all of your sittings. Choose another area."), field="area")
+    full = [sitting_id for sitting_id, seats in left.items() if seats <= 0]
+    if not full:
+        return None
+    full_names = [s.name for s in Sitting.objects.filter(pk__in=full).order_by("starts_at")]
+    sittings = list(Sitting.objects.filter(pk__in=sitting_ids))
+    alternatives = [option.area.name for option in selectors.area_options(enrollment.exam, sittings)
+                    if option.available and option.area.pk != area_id]
+    message = _("No seats are left in this area for: %(sittings)s.") % {"sittings": "、".join(full_names)}
+    if alternatives:
+        message += " " + _("Areas with seats now: %(areas)s.") % {"areas": "、".join(alternatives)}
+    return NoSeatsInArea(message, full_sittings=full_names, alternatives=alternatives)
+
+
+def enrollment_choose_area(*, enrollment: Enrollment, actor, area_id: int) -> None:
+    """选择考区: only an area with a free seat in every chosen sitting right now."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        _ensure_editable(locked)
+        if not locked.subjects_saved_at:
+            raise StepMissing(_("Choose your subjects first."))
+        if not Area.objects.filter(pk=area_id).exists():
+            raise InvalidChoice(_("Choose an area from the list."), field="area")
+        problem = _seat_problem(locked, area_id)
+        if problem:
+            raise problem
+        before = {"area": locked.area_id}
+        Enrollment.objects.filter(pk=locked.pk).update(area_id=area_id, area_saved_at=timezone.now())
+        _back_to_draft(locked, actor)
+        audit_log(actor=actor, action="enrollment.area_chosen", obj=locked, before=before, after={"area": area_id})
+    enrollment.refresh_from_db()
+
+
+def enrollment_confirm(*, enrollment: Enrollment, actor) -> None:
+    """我确认以上报考信息无误: to payment, or to qualification review where the exam or the
+    dishonest-person list requires it."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        _ensure_open(locked.exam)
+        if locked.status not in (S.DRAFT, S.REVIEW_REJECTED):
+            raise NotEditable(_("This registration is already confirmed."))
+        if not (locked.info_saved_at and locked.subjects_saved_at and locked.area_saved_at):
+            raise StepMissing(_("Finish every step before confirming."))
+        problem = _seat_problem(locked, locked.area_id)
+        if problem:
+            raise problem
+        needs_review = locked.exam.review_mode == ReviewMode.BEFORE_PAYMENT or locked.dishonest_flag
+        target = S.IN_REVIEW if needs_review else S.CONFIRMED
+        if locked.status == S.REVIEW_REJECTED and target == S.CONFIRMED:
+            transition(locked, S.DRAFT, actor=actor)
+        transition(locked, target, actor=actor, confirmed_at=timezone.now())
+    enrollment.refresh_from_db()
+
+
+def enrollment_withdraw_confirmation(*, enrollment: Enrollment, actor) -> None:
+    """Before review approval the candidate may take the confirmation back and edit (D10)."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        _ensure_open(locked.exam)
+        if locked.status != S.IN_REVIEW:
+            raise NotEditable(_("Only a registration waiting for review can be taken back."))
+        transition(locked, S.DRAFT, actor=actor, confirmed_at=None)
+    enrollment.refresh_from_db()
+
+
+def enrollment_review_decide(*, enrollment: Enrollment, actor, approve: bool, note: str = "") -> None:
+    """Staff decide a qualification review; a rejection carries the reason the candidate sees."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        if approve:
+            transition(locked, S.CONFIRMED, actor=actor, reason=note, review_note=note)
+        else:
+            if not note.strip():
+                raise InvalidChoice(_("Give the reason for the rejection."), field="note")
+            transition(locked, S.REVIEW_REJECTED, actor=actor, reason=note, review_note=note)
+    enrollment.refresh_from_db()
+
+
+def enrollment_withdraw(*, enrollment: Enrollment, actor) -> None:
+    """放弃报名 / 删除报名信息: give up an enrollment that holds no seat; a new one may start."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        if locked.status not in (S.DRAFT, S.CONFIRMED, S.IN_REVIEW, S.REVIEW_REJECTED):
+            raise NotEditable(_("A registration with an order cannot be withdrawn here."))
+        transition(locked, S.WITHDRAWN, actor=actor)
+    enrollment.refresh_from_db()
+
+
+# --------------------------------------------------------------------------- seats (for payments)
+
+
+def _quota_ids(enrollment: Enrollment, area_id: int) -> list[int]:
+    sitting_ids = list(enrollment.choices.values_list("sitting_id", flat=True))
+    quotas = list(SeatQuota.objects.filter(exam=enrollment.exam, area_id=area_id, sitting_id__in=sitting_ids)
+                  .values_list("pk", flat=True))
+    if len(quotas) != len(sitting_ids):
+        raise InvalidChoice(_("This area does not hold all of your sittings. Choose another area."), field="area")
+    return quotas
+
+
+def enrollment_seats_take(*, enrollment: Enrollment, actor) -> list[int]:
+    """Hold one seat per chosen sitting in the chosen area, all or nothing (an order is created).
+
+    Returns the quota ids. SeatsExhausted leaves the enrollment confirmed and nothing taken."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        _ensure_open(locked.exam)
+        if locked.status != S.CONFIRMED:
+            raise NotEditable(_("Confirm your registration before paying."))
+        quota_ids = _quota_ids(locked, locked.area_id)
+        try:
+            exam_services.seats_take(quota_ids=quota_ids)
+        except SeatsExhausted:
+            problem = _seat_problem(locked, locked.area_id)
+            raise problem or SeatsExhausted(quota_ids)
+        EnrollmentSeat.objects.bulk_create([EnrollmentSeat(enrollment=locked, quota_id=q) for q in quota_ids])
+        transition(locked, S.PENDING_PAYMENT, actor=actor)
+    enrollment.refresh_from_db()
+    return quota_ids
+
+
+def enrollment_seats_give_back(*, enrollment: Enrollment, actor, reason: str) -> None:
+    """Give the held seats back (order cancelled or expired): the steps are editable again."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        seats = list(EnrollmentSeat.objects.filter(enrollment=locked, state=SeatState.HELD))
+        exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats])
+        EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
+        transition(locked, S.CONFIRMED, actor=actor, reason=reason)
+    enrollment.refresh_from_db()

@@ -1,0 +1,191 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import is_listed_dishonest
+from core.exceptions import DomainError
+from exams.models import Exam, ExamStatus
+
+from . import forms, selectors, services
+from .exceptions import InvalidChoice, NoSeatsInArea, StepMissing
+
+# A domain refusal re-renders the page with the reason; the status tells a tampered or stale form
+# (400), a lost race for seats (409) and a closed window or locked registration (403) apart.
+STATUS_FOR = {InvalidChoice: 400, StepMissing: 400, NoSeatsInArea: 409}
+
+
+def _refusal_status(exc: DomainError) -> int:
+    return next((status for cls, status in STATUS_FOR.items() if isinstance(exc, cls)), 403)
+
+
+def _form_status(form) -> int:
+    """400 when a submitted value is not one the page offered (tampering), else 200."""
+    codes = {error.code for errors in form.errors.as_data().values() for error in errors}
+    return 400 if "invalid_choice" in codes else 200
+
+
+def _add_error(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _step_context(enrollment, current: str) -> dict:
+    return {"enrollment": enrollment, "exam": enrollment.exam, "current_step": current,
+            "steps": [
+                ("info", _("Registration information"), bool(enrollment.info_saved_at)),
+                ("subjects", _("Choose subjects"), bool(enrollment.subjects_saved_at)),
+                ("area", _("Choose exam area"), bool(enrollment.area_saved_at)),
+                ("confirm", _("Online payment"), bool(enrollment.confirmed_at)),
+            ]}
+
+
+@login_required
+def exam_list(request):
+    return render(request, "registration/exam_list.html", {"rows": selectors.exam_list(request.user)})
+
+
+@login_required
+def exam_notice(request, exam_id):
+    """阅读考生须知: accepting it opens the enrollment."""
+    exam = get_object_or_404(Exam, pk=exam_id, status=ExamStatus.PUBLISHED)
+    existing = selectors.active_enrollment(request.user, exam)
+    if existing:
+        return redirect("registration:enrollment-progress", existing.pk)
+    form = forms.NoticeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollment = services.enrollment_start(candidate=request.user, exam=exam)
+        except DomainError as exc:
+            _add_error(form, exc)
+            status = _refusal_status(exc)
+        else:
+            return redirect("registration:enrollment-progress", enrollment.pk)
+    return render(request, "registration/notice.html", {
+        "exam": exam, "form": form, "is_open": exam.registration_is_open(),
+        "dishonest_warning": is_listed_dishonest(request.user)}, status=status)
+
+
+@login_required
+def enrollment_progress(request, pk):
+    """报考流程: the steps, which are done, and what to do next."""
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    choices = selectors.choices_of(enrollment)
+    return render(request, "registration/progress.html", {
+        **_step_context(enrollment, ""), "choices": choices, "total": selectors.total_fee(choices),
+        "is_open": enrollment.exam.registration_is_open()})
+
+
+def _edit_page(request, enrollment, template, form, context, apply):
+    """Shared flow of the three editing steps: validate, call one service, report."""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                apply(form)
+            except DomainError as exc:
+                _add_error(form, exc)
+                status = _refusal_status(exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("registration:enrollment-progress", enrollment.pk)
+        else:
+            status = _form_status(form)
+    locked_reason = None
+    if not enrollment.exam.registration_is_open():
+        locked_reason = _("Registration for this exam is not open: nothing can be changed now.")
+    elif not enrollment.is_editable:
+        locked_reason = _("Your seats are taken: subjects and area can no longer be changed here.")
+    return render(request, template, {**context, "form": form, "locked_reason": locked_reason}, status=status)
+
+
+@login_required
+def enrollment_info(request, pk):
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    form = forms.InfoForm(request.POST or None, instance=enrollment, candidate_name=request.user.name,
+                          requires_province=enrollment.exam.requires_province)
+    return _edit_page(request, enrollment, "registration/info_form.html", form,
+                      {**_step_context(enrollment, "info"), "candidate": request.user},
+                      lambda f: services.enrollment_save_info(enrollment=enrollment, actor=request.user,
+                                                              data=f.cleaned_data))
+
+
+@login_required
+def enrollment_subjects(request, pk):
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    sittings = selectors.sittings_with_subjects(enrollment.exam)
+    initial = {f"sitting_{c.sitting_id}": str(c.subject_id) for c in selectors.choices_of(enrollment)}
+    form = forms.SubjectsForm(request.POST or None, sittings=sittings, initial=initial)
+    return _edit_page(request, enrollment, "registration/subjects_form.html", form,
+                      {**_step_context(enrollment, "subjects"), "sittings": sittings},
+                      lambda f: services.enrollment_choose_subjects(enrollment=enrollment, actor=request.user,
+                                                                    subject_by_sitting=f.subject_by_sitting()))
+
+
+@login_required
+def enrollment_area(request, pk):
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    if not enrollment.subjects_saved_at:
+        messages.info(request, _("Choose your subjects first."))
+        return redirect("registration:enrollment-subjects", enrollment.pk)
+    choices = selectors.choices_of(enrollment)
+    options = selectors.area_options(enrollment.exam, [c.sitting for c in choices])
+    form = forms.AreaForm(request.POST or None, options=options, initial={"area": enrollment.area_id})
+    return _edit_page(request, enrollment, "registration/area_form.html", form,
+                      {**_step_context(enrollment, "area"), "options": options, "choices": choices},
+                      lambda f: services.enrollment_choose_area(enrollment=enrollment, actor=request.user,
+                                                                area_id=f.cleaned_data["area"]))
+
+
+@login_required
+def enrollment_confirm(request, pk):
+    """报名信息确认 (D7): everything on one page, then 我确认以上报考信息无误."""
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    choices = selectors.choices_of(enrollment)
+    form = forms.ConfirmForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_confirm(enrollment=enrollment, actor=request.user)
+        except DomainError as exc:
+            _add_error(form, exc)
+            status = _refusal_status(exc)
+        else:
+            messages.success(request, _("Your registration information is confirmed."))
+            return redirect("registration:enrollment-progress", enrollment.pk)
+    return render(request, "registration/confirm.html", {
+        **_step_context(enrollment, "confirm"), "form": form, "choices": choices,
+        "total": selectors.total_fee(choices), "candidate": request.user}, status=status)
+
+
+def _run_action(request, pk, action, done_message, next_page):
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    try:
+        action(enrollment=enrollment, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("registration:enrollment-progress", enrollment.pk)
+    messages.success(request, done_message)
+    return next_page(enrollment)
+
+
+@login_required
+@require_POST
+def enrollment_withdraw_confirmation(request, pk):
+    return _run_action(request, pk, services.enrollment_withdraw_confirmation,
+                       _("The confirmation was taken back: you can edit your registration."),
+                       lambda e: redirect("registration:enrollment-progress", e.pk))
+
+
+@login_required
+@require_POST
+def enrollment_withdraw(request, pk):
+    return _run_action(request, pk, services.enrollment_withdraw, _("The registration was withdrawn."),
+                       lambda e: redirect("registration:exam-list"))
+
+
+@login_required
+def my_enrollments(request):
+    """查看报考信息."""
+    return render(request, "registration/my_enrollments.html", {"enrollments": selectors.enrollments_of(request.user)})
