@@ -144,7 +144,7 @@ class UserAdmin(DjangoUserAdmin):
         user = get_object_or_404(User, pk=pk)
         initial = {"name": user.name, "id_type": user.id_type or IdType.RESIDENT_ID, "gender": user.gender,
                    "birth_date": user.birth_date}
-        form = IdentityCorrectionForm(request.POST or None, initial=initial)
+        form = IdentityCorrectionForm(request.POST if request.method == "POST" else None, initial=initial)
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
             try:

@@ -130,7 +130,7 @@ def signup_confirm(request):
     if guard := _signup_guard(request, "confirm"):
         return guard
     state = _signup_state(request)
-    form = forms.SignupConfirmForm(request.POST or None, expected=_expected_identity(state))
+    form = forms.SignupConfirmForm(request.POST if request.method == "POST" else None, expected=_expected_identity(state))
     if request.method == "POST" and form.is_valid():
         state["confirm"] = timezone.now().isoformat()
         _signup_save(request, state)
@@ -213,7 +213,7 @@ def recover_index(request):
 
 
 def recover_sms(request):
-    form = forms.RecoverBySmsForm(request.POST or None)
+    form = forms.RecoverBySmsForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -240,7 +240,7 @@ def recover_sms_reset(request):
         user = _recovering_user(request, "sms")
     except Http404:
         return redirect("accounts:recover-sms")
-    form = forms.CodePasswordForm(request.POST or None, user=user)
+    form = forms.CodePasswordForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             services.recovery_sms_finish(user=user, code=form.cleaned_data["code"],
@@ -255,7 +255,7 @@ def recover_sms_reset(request):
 
 
 def recover_question(request):
-    form = forms.RecoverIdentityForm(request.POST or None)
+    form = forms.RecoverIdentityForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -276,7 +276,7 @@ def recover_question_answer(request):
         user = _recovering_user(request, "question")
     except Http404:
         return redirect("accounts:recover-question")
-    form = forms.AnswerPasswordForm(request.POST or None, user=user)
+    form = forms.AnswerPasswordForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             services.recovery_question_finish(user=user, answer=form.cleaned_data["answer"],
@@ -291,7 +291,7 @@ def recover_question_answer(request):
 
 
 def recover_username(request):
-    form = forms.RecoverBySmsForm(request.POST or None)
+    form = forms.RecoverBySmsForm(request.POST if request.method == "POST" else None)
     found = None
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -329,7 +329,7 @@ def profile(request):
 
 @login_required
 def mobile_change(request):
-    form = forms.MobileChangeForm(request.POST or None)
+    form = forms.MobileChangeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         mobile, action = form.cleaned_data["mobile"], request.POST.get("action")
         try:
@@ -351,7 +351,7 @@ def mobile_change(request):
 
 @login_required
 def security_question(request):
-    form = forms.SecurityQuestionForm(request.POST or None, user=request.user,
+    form = forms.SecurityQuestionForm(request.POST if request.method == "POST" else None, user=request.user,
                                       initial={"question": request.user.security_question})
     if request.method == "POST" and form.is_valid():
         services.security_question_set(user=request.user, question=form.cleaned_data["question"],
@@ -366,7 +366,7 @@ EMAIL_CHANGE_KEY = "email_change"
 
 @login_required
 def email_change(request):
-    form = forms.EmailChangeForm(request.POST or None)
+    form = forms.EmailChangeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.email_change_request(user=request.user, new_email=form.cleaned_data["email"])
@@ -385,7 +385,7 @@ def email_change_confirm(request):
     if not new_email:
         return redirect("accounts:email-change")
     has_old = bool(request.user.email)
-    form = forms.EmailChangeConfirmForm(request.POST or None, has_old=has_old)
+    form = forms.EmailChangeConfirmForm(request.POST if request.method == "POST" else None, has_old=has_old)
     if request.method == "POST" and form.is_valid():
         try:
             services.email_change_confirm(user=request.user, new_email=new_email,
@@ -407,7 +407,7 @@ def _owned_or_404(model, request, pk):
 @login_required
 def education_edit(request, pk=None):
     record = _owned_or_404(EducationRecord, request, pk) if pk else None
-    form = forms.EducationForm(request.POST or None, instance=record)
+    form = forms.EducationForm(request.POST if request.method == "POST" else None, instance=record)
     if request.method == "POST" and form.is_valid():
         services.education_record_save(user=request.user, record=record, data=form.cleaned_data)
         messages.success(request, _("The education record was saved."))
@@ -430,7 +430,7 @@ def education_delete(request, pk):
 @login_required
 def qualification_edit(request, pk=None):
     qualification = _owned_or_404(Qualification, request, pk) if pk else None
-    form = forms.QualificationForm(request.POST or None, instance=qualification)
+    form = forms.QualificationForm(request.POST if request.method == "POST" else None, instance=qualification)
     if request.method == "POST" and form.is_valid():
         services.qualification_save(user=request.user, qualification=qualification, data=form.cleaned_data)
         messages.success(request, _("The qualification was saved."))

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import EducationLevel
 from core.models import TimeStampedModel
@@ -15,7 +16,7 @@ class EnrollmentStatus(models.TextChoices):
     REVIEW_REJECTED = "review_rejected", _("Review not passed")
     CONFIRMED = "confirmed", _("Confirmed, awaiting payment")
     PENDING_PAYMENT = "pending_payment", _("Order created, unpaid")
-    ENROLLED = "enrolled", _("Registration complete")
+    ENROLLED = "enrolled", pgettext_lazy("enrollment status", "Registration complete")
     REFUNDED = "refunded", _("Refunded")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 

@@ -29,6 +29,12 @@ class ExamRow:
     enrollment: Enrollment | None
     is_open: bool
 
+    @property
+    def not_yet_open(self) -> bool:
+        from django.utils import timezone
+
+        return timezone.now() < self.exam.registration_opens_at
+
 
 def exam_list(user) -> list[ExamRow]:
     """选择考试: published exams, newest first, with the candidate's active enrollment in each."""

@@ -52,7 +52,7 @@ def exam_notice(request, exam_id):
     existing = selectors.active_enrollment(request.user, exam)
     if existing:
         return redirect("registration:enrollment-progress", existing.pk)
-    form = forms.NoticeForm(request.POST or None)
+    form = forms.NoticeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,7 +103,7 @@ def _edit_page(request, enrollment, template, form, context, apply):
 @login_required
 def enrollment_info(request, pk):
     enrollment = selectors.enrollment_for_user(pk, request.user)
-    form = forms.InfoForm(request.POST or None, instance=enrollment, candidate_name=request.user.name,
+    form = forms.InfoForm(request.POST if request.method == "POST" else None, instance=enrollment, candidate_name=request.user.name,
                           requires_province=enrollment.exam.requires_province)
     return _edit_page(request, enrollment, "registration/info_form.html", form,
                       {**_step_context(enrollment, "info"), "candidate": request.user},
@@ -116,7 +116,7 @@ def enrollment_subjects(request, pk):
     enrollment = selectors.enrollment_for_user(pk, request.user)
     sittings = selectors.sittings_with_subjects(enrollment.exam)
     initial = {f"sitting_{c.sitting_id}": str(c.subject_id) for c in selectors.choices_of(enrollment)}
-    form = forms.SubjectsForm(request.POST or None, sittings=sittings, initial=initial)
+    form = forms.SubjectsForm(request.POST if request.method == "POST" else None, sittings=sittings, initial=initial)
     return _edit_page(request, enrollment, "registration/subjects_form.html", form,
                       {**_step_context(enrollment, "subjects"), "sittings": sittings},
                       lambda f: services.enrollment_choose_subjects(enrollment=enrollment, actor=request.user,
@@ -131,7 +131,7 @@ def enrollment_area(request, pk):
         return redirect("registration:enrollment-subjects", enrollment.pk)
     choices = selectors.choices_of(enrollment)
     options = selectors.area_options(enrollment.exam, [c.sitting for c in choices])
-    form = forms.AreaForm(request.POST or None, options=options, initial={"area": enrollment.area_id})
+    form = forms.AreaForm(request.POST if request.method == "POST" else None, options=options, initial={"area": enrollment.area_id})
     return _edit_page(request, enrollment, "registration/area_form.html", form,
                       {**_step_context(enrollment, "area"), "options": options, "choices": choices},
                       lambda f: services.enrollment_choose_area(enrollment=enrollment, actor=request.user,
@@ -143,7 +143,7 @@ def enrollment_confirm(request, pk):
     """报名信息确认 (D7): everything on one page, then 我确认以上报考信息无误."""
     enrollment = selectors.enrollment_for_user(pk, request.user)
     choices = selectors.choices_of(enrollment)
-    form = forms.ConfirmForm(request.POST or None)
+    form = forms.ConfirmForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
