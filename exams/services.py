@@ -76,7 +76,10 @@ def seats_sell(*, quota_ids: list[int]) -> None:
 def seats_move(*, from_quota_ids: list[int], to_quota_ids: list[int], state: str = SOLD) -> None:
     """Move seats between quotas in one step (change of city): all or nothing."""
     with transaction.atomic():
-        # Take first (it may fail and roll back), then give back; both in id order per step.
+        # Lock every row of the move in id order first: two candidates swapping cities at the
+        # same moment then queue behind each other instead of deadlocking.
+        list(SeatQuota.objects.select_for_update().filter(pk__in=[*from_quota_ids, *to_quota_ids])
+             .order_by("pk").values_list("pk", flat=True))
         seats_take(quota_ids=to_quota_ids, state=state)
         seats_give_back(quota_ids=from_quota_ids, state=state)
 
@@ -99,15 +102,15 @@ def quota_release_seats(*, quota: SeatQuota, seats: int, actor, release_at=None)
 def _apply_release(release_id: int, *, actor=None) -> bool:
     """Apply one scheduled release exactly once: the status flip is the guard."""
     now = timezone.now()
-    release = SeatRelease.objects.select_related("quota").get(pk=release_id)
+    release = SeatRelease.objects.get(pk=release_id)
     flipped = SeatRelease.objects.filter(pk=release_id, status=ReleaseStatus.SCHEDULED).update(
         status=ReleaseStatus.APPLIED, applied_at=now)
     if not flipped:
         return False
-    SeatQuota.objects.filter(pk=release.quota_id).update(capacity=F("capacity") + release.seats)
-    audit_log(actor=actor, action="quota.seats_released", obj=release.quota,
-              before={"capacity": release.quota.capacity},
-              after={"capacity": release.quota.capacity + release.seats, "release": release.pk})
+    quota = SeatQuota.objects.select_for_update().get(pk=release.quota_id)  # the audit shows true figures
+    SeatQuota.objects.filter(pk=quota.pk).update(capacity=F("capacity") + release.seats)
+    audit_log(actor=actor, action="quota.seats_released", obj=quota, before={"capacity": quota.capacity},
+              after={"capacity": quota.capacity + release.seats, "release": release.pk})
     _refresh_availability_on_commit([release.quota_id])
     return True
 

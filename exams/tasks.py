@@ -8,8 +8,11 @@ REFRESH_COALESCE_SECONDS = 1
 
 
 def schedule_availability_refresh(exam_id: int) -> None:
-    """Queue a refresh of the displayed availability, at most one per exam per second."""
-    if cache.add(f"availability:pending:{exam_id}", 1, REFRESH_COALESCE_SECONDS):
+    """Queue a refresh of the displayed availability, at most one per exam per second (with a
+    worker); in-process, refresh at once."""
+    if refresh_availability.app.conf.task_always_eager:
+        availability.refresh(exam_id)
+    elif cache.add(f"availability:pending:{exam_id}", 1, REFRESH_COALESCE_SECONDS):
         refresh_availability.apply_async(args=[exam_id], countdown=REFRESH_COALESCE_SECONDS)
 
 

@@ -23,7 +23,9 @@ INFO_FIELDS = ("province", "nationality", "ethnicity", "residence_city", "educat
 
 
 def _lock(enrollment: Enrollment) -> Enrollment:
-    return Enrollment.objects.select_for_update().select_related("exam", "candidate").get(pk=enrollment.pk)
+    # of=("self",): lock this enrollment only, never the exam row every candidate shares.
+    return (Enrollment.objects.select_for_update(of=("self",)).select_related("exam", "candidate")
+            .get(pk=enrollment.pk))
 
 
 def _ensure_open(exam) -> None:
