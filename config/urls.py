@@ -19,6 +19,7 @@ urlpatterns = [
     # confirmation, password change and reset under the same prefix.
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("photos/", include("photos.urls")),
     path("enroll/", include("registration.urls")),
     path("exams/", include("exams.urls")),
     path("admin/", admin.site.urls),

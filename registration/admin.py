@@ -72,6 +72,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if form.is_valid():
             self._decide(request, queryset, approve=False, note=form.cleaned_data["note"])
             return None
-        return render(request, "admin/registration/enrollment/reject.html", {
+        return render(request, "admin/action_reason.html", {
             **self.admin_site.each_context(request), "form": form, "queryset": queryset,
             "opts": self.model._meta, "action": "reject_review", "title": _("Reject qualification review")})

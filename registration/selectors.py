@@ -90,3 +90,18 @@ def fresh_seats_left(exam: Exam, area_id: int, sitting_ids) -> dict[int, int]:
     """Seats left per sitting straight from the database (for decisions, not display)."""
     return {q.sitting_id: q.seats_left
             for q in SeatQuota.objects.filter(exam=exam, area_id=area_id, sitting_id__in=list(sitting_ids))}
+
+
+def photo_lock_reason(user) -> str | None:
+    """Registered with photos.policy: once a registration window of the candidate has closed, the
+    photo printed on that exam's documents may no longer change."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .models import EnrollmentStatus as S
+
+    locked = Enrollment.objects.filter(
+        candidate=user, exam__registration_closes_at__lte=timezone.now(),
+        status__in=[S.CONFIRMED, S.IN_REVIEW, S.PENDING_PAYMENT, S.ENROLLED]).exists()
+    return _("Registration has closed for an exam you registered for: your photo can no longer be changed.") \
+        if locked else None

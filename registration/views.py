@@ -1,12 +1,16 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import is_listed_dishonest
 from core.exceptions import DomainError
 from exams.models import Exam, ExamStatus
+from photos import selectors as photo_selectors
 
 from . import forms, selectors, services
 from .exceptions import InvalidChoice, NoSeatsInArea, StepMissing
@@ -14,6 +18,16 @@ from .exceptions import InvalidChoice, NoSeatsInArea, StepMissing
 # A domain refusal re-renders the page with the reason; the status tells a tampered or stale form
 # (400), a lost race for seats (409) and a closed window or locked registration (403) apart.
 STATUS_FOR = {InvalidChoice: 400, StepMissing: 400, NoSeatsInArea: 409}
+
+
+def _photo_gate(request, exam):
+    """B4: without an approved photo for this exam body, go to the upload page first."""
+    profile_key = photo_selectors.profile_key_for_exam_body(exam.body)
+    if photo_selectors.approved_photo(request.user, profile_key):
+        return None
+    messages.info(request, _("Upload an ID photo that passes the check before you register."))
+    query = urlencode({"profile": profile_key, "next": request.get_full_path()})
+    return redirect(f"{reverse('photos:upload')}?{query}")
 
 
 def _refusal_status(exc: DomainError) -> int:
@@ -52,6 +66,8 @@ def exam_notice(request, exam_id):
     existing = selectors.active_enrollment(request.user, exam)
     if existing:
         return redirect("registration:enrollment-progress", existing.pk)
+    if gate := _photo_gate(request, exam):
+        return gate
     form = forms.NoticeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -79,6 +95,8 @@ def enrollment_progress(request, pk):
 
 def _edit_page(request, enrollment, template, form, context, apply):
     """Shared flow of the three editing steps: validate, call one service, report."""
+    if gate := _photo_gate(request, enrollment.exam):
+        return gate
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -142,6 +160,8 @@ def enrollment_area(request, pk):
 def enrollment_confirm(request, pk):
     """报名信息确认 (D7): everything on one page, then 我确认以上报考信息无误."""
     enrollment = selectors.enrollment_for_user(pk, request.user)
+    if gate := _photo_gate(request, enrollment.exam):
+        return gate
     choices = selectors.choices_of(enrollment)
     form = forms.ConfirmForm(request.POST if request.method == "POST" else None)
     status = 200

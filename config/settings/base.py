@@ -134,6 +134,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON log lines in the worke
 CELERY_BEAT_SCHEDULE = {
     "exams-apply-due-releases": {"task": "exams.apply_due_releases", "schedule": 15.0},
     "exams-refresh-open-availability": {"task": "exams.refresh_open_availability", "schedule": 5.0},
+    "photos-requeue-stalled-checks": {"task": "photos.requeue_stalled", "schedule": 60.0},
     "accounts-purge-stale-security-records": {
         "task": "accounts.purge_stale_security_records",
         "schedule": crontab(minute=17),
@@ -233,3 +234,15 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
+# --- ID photos (SPEC B1): requirement profiles per exam body. Sizes are portrait width × height;
+# a source must be larger than min_bytes and wider/taller than min_width/min_height.
+PHOTO_PROFILES = {
+    "ccaa": {"min_bytes": 30 * 1024, "min_width": 215, "min_height": 300, "backgrounds": ["red", "white", "blue"],
+             "output_size": [215, 300], "target_bytes": 10 * 1024},
+    "cpta": {"min_bytes": 10 * 1024, "min_width": 294, "min_height": 412, "backgrounds": ["white", "blue", "red"],
+             "output_size": [295, 413], "target_bytes": 10 * 1024, "preferred_background": "white"},
+}
+PHOTO_PROFILE_BY_EXAM_BODY = {"ccaa": "ccaa", "cpta": "cpta", "accounting": "cpta"}
+PHOTO_DEFAULT_PROFILE = env.str("PHOTO_DEFAULT_PROFILE", default="ccaa")
+PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024

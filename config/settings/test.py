@@ -1,4 +1,7 @@
 """Test run: fast hashing, captcha answer "PASSED", mail kept in memory, tasks in-process."""
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F401,F403
 from .base import CACHES, REDIS_URL
 
@@ -15,3 +18,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+# Photos and other private files of a test run go to a fresh temporary folder.
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="examreg-test-private-"))

@@ -9,6 +9,7 @@ from exams import demo
 from exams.models import Area
 from registration.models import Enrollment
 from tests.accounts.factories import PASSWORD, EducationFactory, UserFactory
+from tests.photos.factories import approved_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,6 +18,7 @@ def test_candidate_enrolls_up_to_the_confirmation(page, screenshot):
     exam = demo.seed()
     candidate = UserFactory(username="wizard01", name="韩梅梅")
     EducationFactory(user=candidate)
+    approved_photo(candidate)
 
     page.goto("/accounts/login/")
     page.fill("#id_login", "wizard01")

@@ -3,6 +3,7 @@ import pytest
 from exams import demo
 from exams.models import Area, Sitting
 from tests.accounts.factories import EducationFactory, UserFactory
+from tests.photos.factories import approved_photo
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def area(exam):
 def candidate(db):
     user = UserFactory(name="李雷")
     EducationFactory(user=user)
+    approved_photo(user)
     return user
 
 

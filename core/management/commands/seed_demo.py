@@ -7,11 +7,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from accounts import demo as accounts_demo
+        from accounts.models import User
         from exams import demo as exams_demo
+        from photos import demo as photos_demo
 
         with transaction.atomic():
             logins = accounts_demo.seed()
             exam = exams_demo.seed()
+        photos_demo.seed(User.objects.get(username="candidate"))
         self.stdout.write(f"Open exam: {exam.name}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for role, username, password in logins:

@@ -1,0 +1,9 @@
+from core.exceptions import DomainError
+
+
+class PhotoLocked(DomainError):
+    field = "photo"
+
+
+class PhotoRefused(DomainError):
+    field = "photo"

@@ -1,0 +1,109 @@
+"""Photo submission, the automatic check and staff decisions."""
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_log
+
+from . import policy, selectors, vetting
+from .exceptions import PhotoLocked, PhotoRefused
+from .models import TRANSITIONS, Photo, PhotoStatus
+
+STALLED_AFTER = datetime.timedelta(minutes=2)
+MAX_CHECK_ATTEMPTS = 5
+
+
+def vetting_profile(key: str) -> vetting.Profile:
+    data = selectors.profile(key)
+    return vetting.Profile(key=key, min_bytes=data["min_bytes"], min_width=data["min_width"],
+                           min_height=data["min_height"], backgrounds=tuple(data["backgrounds"]),
+                           output_size=tuple(data["output_size"]), target_bytes=data["target_bytes"])
+
+
+def _move(photo: Photo, new: str, *, actor, **fields) -> bool:
+    """Conditional status change + audit; False when another worker or staff member was first."""
+    old = photo.status
+    if new not in TRANSITIONS.get(old, set()):
+        raise PhotoRefused(_("This photo cannot change from “%(old)s” to “%(new)s”.")
+                           % {"old": photo.get_status_display(), "new": new})
+    changed = Photo.objects.filter(pk=photo.pk, status=old).update(status=new, updated_at=timezone.now(), **fields)
+    if changed:
+        audit_log(actor=actor, action=f"photo.{new}", obj=photo, before={"status": old},
+                  after={"status": new, "reasons": fields.get("reasons", photo.reasons)})
+    return bool(changed)
+
+
+def photo_submit(*, owner, upload, profile_key: str) -> Photo:
+    """上传证件照片 / 修改照片: keep the original privately and queue the check."""
+    from . import tasks
+
+    reason = policy.lock_reason(owner)
+    if reason:
+        raise PhotoLocked(reason)
+    if upload.size > settings.PHOTO_UPLOAD_MAX_BYTES:
+        raise PhotoRefused(_("The file is too large (over 10 MB)."))
+    with transaction.atomic():
+        photo = Photo(owner=owner, profile=profile_key, original_name=(upload.name or "")[:200])
+        photo.original.save("original.jpg", upload, save=False)
+        photo.save()
+        audit_log(actor=owner, action="photo.submitted", obj=photo,
+                  after={"profile": profile_key, "bytes": upload.size})
+        transaction.on_commit(lambda: tasks.check_photo.delay(photo.pk))
+    return photo
+
+
+def photo_check(*, photo_id: int) -> None:
+    """The worker's job: vet a pending photo once; safe to run twice or after a crash."""
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None or photo.status != PhotoStatus.PENDING:
+        return
+    Photo.objects.filter(pk=photo.pk).update(check_attempts=F("check_attempts") + 1)
+    with photo.original.open("rb") as original:
+        data = original.read()
+    result = vetting.vet(data, vetting_profile(photo.profile))  # CPU work outside any transaction
+    processed_name = ""
+    if result.processed:
+        processed_name = photo.processed.storage.save(
+            photo.processed.field.generate_filename(photo, "standard.jpg"), ContentFile(result.processed))
+    with transaction.atomic():
+        moved = _move(photo, result.status, actor=None, reasons=result.reasons, metrics=result.metrics,
+                      checked_at=timezone.now(), processed=processed_name,
+                      decided_at=timezone.now() if result.status == PhotoStatus.APPROVED else None)
+    if not moved and processed_name:  # someone else finished first: drop our copy
+        photo.processed.storage.delete(processed_name)
+
+
+def photo_decide(*, photo: Photo, actor, approve: bool, reason: str = "") -> None:
+    """Staff approve or reject a photo (the manual-review queue, or overriding the check)."""
+    with transaction.atomic():
+        locked = Photo.objects.select_for_update().get(pk=photo.pk)
+        if approve:
+            if not locked.processed:
+                raise PhotoRefused(_("The check produced no standard photo: ask the candidate for another one."))
+            moved = _move(locked, PhotoStatus.APPROVED, actor=actor, reasons=[], decided_by=actor,
+                          decided_at=timezone.now())
+        else:
+            moved = _move(locked, PhotoStatus.REJECTED, actor=actor, reasons=[reason or "rejected_by_staff"],
+                          decided_by=actor, decided_at=timezone.now())
+        if not moved:
+            raise PhotoRefused(_("The photo was changed meanwhile. Reload the page."))
+    photo.refresh_from_db()
+
+
+def photos_requeue_stalled() -> int:
+    """Beat: a pending photo whose check was lost (worker gone, message dropped) is queued again."""
+    from . import tasks
+
+    cutoff = timezone.now() - STALLED_AFTER
+    stalled = list(Photo.objects.filter(status=PhotoStatus.PENDING, created_at__lt=cutoff,
+                                        check_attempts__lt=MAX_CHECK_ATTEMPTS).values_list("pk", flat=True)[:500])
+    for photo_id in stalled:
+        tasks.check_photo.delay(photo_id)
+    return len(stalled)
