@@ -22,5 +22,7 @@ urlpatterns = [
     path("photos/", include("photos.urls")),
     path("enroll/", include("registration.urls")),
     path("exams/", include("exams.urls")),
+    path("pay/", include("payments.urls")),
+    path("sandbox-pay/", include("payments.sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

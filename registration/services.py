@@ -257,3 +257,57 @@ def enrollment_seats_give_back(*, enrollment: Enrollment, actor, reason: str) ->
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
         transition(locked, S.CONFIRMED, actor=actor, reason=reason)
     enrollment.refresh_from_db()
+
+
+def _seats_of(enrollment: Enrollment, state: str) -> list[EnrollmentSeat]:
+    return list(EnrollmentSeat.objects.filter(enrollment=enrollment, state=state).select_related("quota")
+                .order_by("quota_id"))
+
+
+def enrollment_seats_sell(*, enrollment: Enrollment, actor) -> None:
+    """The order was paid: held seats become sold and the registration is complete (报名成功)."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        seats = _seats_of(locked, SeatState.HELD)
+        exam_services.seats_sell(quota_ids=[seat.quota_id for seat in seats])
+        EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).update(state=SeatState.SOLD)
+        transition(locked, S.ENROLLED, actor=actor)
+    enrollment.refresh_from_db()
+
+
+def enrollment_change_area(*, enrollment: Enrollment, actor, area_id: int) -> None:
+    """更换考点城市: move every paid seat to another area in one step, only if each sitting has a
+    free seat there; otherwise nothing changes and the error names the full sittings."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        _ensure_open(locked.exam)
+        if locked.status != S.ENROLLED:
+            raise NotEditable(_("Only a paid registration can change its exam city."))
+        if area_id == locked.area_id:
+            raise InvalidChoice(_("This is already your exam area."), field="area")
+        if not Area.objects.filter(pk=area_id).exists():
+            raise InvalidChoice(_("Choose an area from the list."), field="area")
+        seats = _seats_of(locked, SeatState.SOLD)
+        new_quotas = _quota_ids(locked, area_id)
+        try:
+            exam_services.seats_move(from_quota_ids=[seat.quota_id for seat in seats], to_quota_ids=new_quotas)
+        except SeatsExhausted:
+            raise _seat_problem(locked, area_id) or SeatsExhausted(new_quotas)
+        by_sitting = dict(SeatQuota.objects.filter(pk__in=new_quotas).values_list("sitting_id", "pk"))
+        for seat in seats:
+            EnrollmentSeat.objects.filter(pk=seat.pk).update(quota_id=by_sitting[seat.quota.sitting_id])
+        before = {"area": locked.area_id}
+        Enrollment.objects.filter(pk=locked.pk).update(area_id=area_id, area_saved_at=timezone.now())
+        audit_log(actor=actor, action="enrollment.area_changed", obj=locked, before=before, after={"area": area_id})
+    enrollment.refresh_from_db()
+
+
+def enrollment_refund_seats(*, enrollment: Enrollment, actor) -> None:
+    """退费: the paid seats go back at once; the candidate may enroll again afterwards."""
+    with transaction.atomic():
+        locked = _lock(enrollment)
+        seats = _seats_of(locked, SeatState.SOLD)
+        exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats], state=exam_services.SOLD)
+        EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
+        transition(locked, S.REFUNDED, actor=actor)
+    enrollment.refresh_from_db()

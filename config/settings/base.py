@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "photos",
     "registration",
     "payments",
+    "payments.sandbox",
     "certification",
     "training",
 ]
@@ -134,6 +135,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON log lines in the worke
 CELERY_BEAT_SCHEDULE = {
     "exams-apply-due-releases": {"task": "exams.apply_due_releases", "schedule": 15.0},
     "exams-refresh-open-availability": {"task": "exams.refresh_open_availability", "schedule": 5.0},
+    "payments-expire-unpaid-orders": {"task": "payments.expire_orders", "schedule": 30.0},
+    "payments-reconcile-pending": {"task": "payments.reconcile_pending", "schedule": 60.0},
+    "payments-retry-failed-refunds": {"task": "payments.retry_refunds", "schedule": 300.0},
     "photos-requeue-stalled-checks": {"task": "photos.requeue_stalled", "schedule": 60.0},
     "accounts-purge-stale-security-records": {
         "task": "accounts.purge_stale_security_records",
@@ -246,3 +250,17 @@ PHOTO_PROFILES = {
 PHOTO_PROFILE_BY_EXAM_BODY = {"ccaa": "ccaa", "cpta": "cpta", "accounting": "cpta"}
 PHOTO_DEFAULT_PROFILE = env.str("PHOTO_DEFAULT_PROFILE", default="ccaa")
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+# --- Payments (SPEC E1–E5)
+ORDER_UNPAID_MINUTES = env.int("ORDER_UNPAID_MINUTES", default=30)
+PAYMENT_HTTP_TIMEOUT = 10
+# The built-in sandbox platform: its own pages under /sandbox-pay/, its own signing key.
+PAYMENT_SANDBOX_ENABLED = env.bool("PAYMENT_SANDBOX_ENABLED", default=True)
+PAYMENT_SANDBOX_KEY = env.str("PAYMENT_SANDBOX_KEY", default="")
+PAYMENT_SANDBOX_FAIL_REFUNDS = False  # tests switch it on to see failed refunds retried
+ALIPAY = {
+    "app_id": env.str("ALIPAY_APP_ID", default=""),
+    "private_key": env.str("ALIPAY_PRIVATE_KEY", default=""),
+    "alipay_public_key": env.str("ALIPAY_PUBLIC_KEY", default=""),
+    "gateway": env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do"),
+}

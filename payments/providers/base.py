@@ -1,0 +1,52 @@
+"""What the payment services need from a payment platform; one class per platform."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+class ProviderError(Exception):
+    """The platform could not be reached or answered with an error (transient: retry later)."""
+
+
+class InvalidSignature(Exception):
+    """A notification or response whose signature does not verify: forged or garbled."""
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """A platform's word on one order: paid or not, and for how much."""
+
+    order_number: str
+    paid: bool
+    trade_no: str = ""
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    ok: bool
+    refund_no: str = ""
+    error: str = ""
+
+
+class PaymentProvider:
+    key: str = ""
+
+    def start_payment(self, *, order, return_url: str, notify_url: str) -> str:
+        """The URL the candidate's browser goes to in order to pay."""
+        raise NotImplementedError
+
+    def verify_notification(self, data: dict) -> PaymentState:
+        """Check an asynchronous notification's signature; raise InvalidSignature if it fails."""
+        raise NotImplementedError
+
+    def notification_ack(self) -> str:
+        """The body the platform expects when a notification was handled (or was a replay)."""
+        return "success"
+
+    def query(self, *, order) -> PaymentState:
+        raise NotImplementedError
+
+    def refund(self, *, order, trade_no: str, amount: Decimal, refund_request_no: str) -> RefundResult:
+        raise NotImplementedError
