@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compile-messages worker ci clean
+.PHONY: run test install migrate messages compile-messages worker ci clean bench-photos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP) compile-messages
 # Regenerate the catalogue after changing interface text (needs GNU gettext's xgettext).
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=var
+
+# Photo-vetting benchmark: time on one core and peak memory per input (docs/performance.md).
+bench-photos: $(STAMP)
+	$(PY) -m bench.photo_vetting
 
 ci:
 	bash .ci/run
