@@ -1,0 +1,85 @@
+import csv
+
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Invoice, Order, OrderLine, Payment, Refund, RefundStatus
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records change only through services: nothing is edited or deleted by hand here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("sitting", "subject", "fee")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ("number", "candidate", "exam", "amount", "status", "provider", "created_at", "paid_at")
+    list_filter = ("status", "provider", "exam")
+    search_fields = ("number", "provider_trade_no", "candidate__name", "candidate__username", "candidate__mobile")
+    list_select_related = ("candidate", "exam")
+    inlines = [OrderLineInline]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("trade_no", "provider", "order", "amount", "outcome", "source", "received_at")
+    list_filter = ("provider", "outcome", "source")
+    search_fields = ("trade_no", "order__number")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("order", "candidate", "exam", "amount", "kind", "status", "attempts", "last_error", "created_at")
+    list_filter = ("status", "kind", "exam")
+    search_fields = ("order__number", "candidate__name", "candidate__username")
+    actions = ["retry"]
+
+    @admin.action(description=_("Send the selected failed refunds again"))
+    def retry(self, request, queryset):
+        done = [services.refund_process(refund_id=r.pk) for r in queryset.filter(status=RefundStatus.FAILED)]
+        messages.info(request, _("%(n)d refunds sent again; %(ok)d refunded.")
+                      % {"n": len(done), "ok": done.count(RefundStatus.REFUNDED)})
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and request.user.has_perm("payments.change_refund")  # for the action only
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ("number", "order", "kind", "title", "tax_number", "amount", "status", "created_at")
+    list_filter = ("status", "kind", "order__exam")
+    search_fields = ("number", "title", "tax_number", "order__number")
+    actions = ["export_csv"]
+
+    @admin.action(description=_("Export the selected invoices (CSV)"))
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
+        response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
+        writer = csv.writer(response)
+        writer.writerow(["发票号码", "订单号", "类型", "抬头", "税号", "金额", "状态", "开具时间"])
+        for invoice in queryset.select_related("order"):
+            writer.writerow([invoice.number, invoice.order.number, invoice.kind, invoice.title, invoice.tax_number, f"{invoice.amount:.2f}", invoice.get_status_display(),
+                             invoice.created_at.strftime("%Y-%m-%d %H:%M")])
+        return response
