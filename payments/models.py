@@ -46,6 +46,8 @@ class Order(TimeStampedModel):
                               db_index=True)
     provider = models.CharField(_("payment platform"), max_length=20, choices=Provider.choices)
     amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2)
+    area = models.ForeignKey("exams.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("exam area"),
+                             null=True)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     provider_trade_no = models.CharField(_("platform transaction number"), max_length=64, blank=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,7 +79,7 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
         choices = registration_selectors.choices_of(enrollment)
         order = Order.objects.create(
             number=_order_number(), enrollment=enrollment, candidate=enrollment.candidate, exam=enrollment.exam,
-            provider=provider, amount=registration_selectors.total_fee(choices),
+            provider=provider, amount=registration_selectors.total_fee(choices), area_id=enrollment.area_id,
             expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_UNPAID_MINUTES))
         OrderLine.objects.bulk_create([OrderLine(order=order, sitting=c.sitting, subject=c.subject, fee=c.subject.fee)
                                        for c in choices])
@@ -134,6 +134,14 @@ def _issue_invoice(order: Order, *, actor) -> Invoice | None:
     return invoice
 
 
+def _still_what_was_ordered(order: Order) -> bool:
+    """The enrollment still has the order's area and subjects (a late payment may only buy those)."""
+    enrollment = order.enrollment
+    ordered = set(order.lines.values_list("sitting_id", "subject_id"))
+    current = set(enrollment.choices.values_list("sitting_id", "subject_id"))
+    return enrollment.area_id == order.area_id and ordered == current
+
+
 def payment_record(*, provider: str, trade_no: str, order_number: str, amount: Decimal, source: str) -> Payment:
     """Credit money a platform says it received; idempotent per platform transaction number.
 
@@ -155,6 +163,8 @@ def payment_record(*, provider: str, trade_no: str, order_number: str, amount: D
         outcome = NotificationOutcome.CREDITED
         if order.status == O.PENDING:
             registration_services.enrollment_seats_sell(enrollment=order.enrollment, actor=None)
+        elif order.status in (O.CANCELLED, O.EXPIRED) and not _still_what_was_ordered(order):
+            outcome = NotificationOutcome.LATE_REFUNDED  # the candidate chose again meanwhile
         elif order.status in (O.CANCELLED, O.EXPIRED):
             try:
                 with transaction.atomic():
@@ -209,7 +219,12 @@ def orders_reconcile() -> int:
     credited = 0
     cutoff = timezone.now() - RECONCILE_AFTER
     recent = timezone.now() - datetime.timedelta(days=1)
-    stale = Order.objects.filter(status__in=[O.PENDING, O.EXPIRED], created_at__lt=cutoff, created_at__gt=recent)
+    # Closed orders too, for half an hour: money paid on the platform just before a cancel or the
+    # expiry must still be found (and credited or refunded).
+    stale = Order.objects.filter(
+        Q(status=O.PENDING, created_at__gt=recent)
+        | Q(status__in=[O.EXPIRED, O.CANCELLED], closed_at__gt=timezone.now() - datetime.timedelta(minutes=30)),
+        created_at__lt=cutoff)
     for order in stale[:500]:
         try:
             if payment_check(order=order).status == O.PAID:

@@ -61,11 +61,11 @@ class PhotoAdmin(admin.ModelAdmin):
         if done:
             messages.success(request, _("%(n)d photos decided.") % {"n": done})
 
-    @admin.action(description=_("Approve the selected photos"))
+    @admin.action(description=_("Approve the selected photos"), permissions=["change"])
     def approve(self, request, queryset):
         self._decide(request, queryset.exclude(status=PhotoStatus.APPROVED), True)
 
-    @admin.action(description=_("Reject the selected photos (asks for the reason)"))
+    @admin.action(description=_("Reject the selected photos (asks for the reason)"), permissions=["change"])
     def reject(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():

@@ -6,15 +6,21 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
+
+
+class _PrivateFileSystemStorage(FileSystemStorage):
+    def url(self, name):
+        raise ValueError("Private files have no public URL: link to the photos:file view instead.")
 
 
 class PrivateStorage(LazyObject):
     """Files outside every public URL: only photos.views serves them, after an access check."""
 
     def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+        self._wrapped = _PrivateFileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT)
 
 
 private_storage = PrivateStorage()
@@ -31,7 +37,7 @@ def _processed_path(instance, filename):
 class PhotoStatus(models.TextChoices):
     PENDING = "pending", _("Being checked")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("photo status", "Rejected")
     MANUAL_REVIEW = "manual_review", _("Waiting for a staff check")
 
 

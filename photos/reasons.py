@@ -17,6 +17,7 @@ MESSAGES = {
     "too_dark": _("The photo is too dark."),
     "too_bright": _("The photo is overexposed (too bright)."),
     "blurry": _("The photo is blurred. Use a sharp photo."),
+    "check_failed": _("The automatic check could not finish; the association's staff will check the photo."),
     "rejected_by_staff": _("The photo was not accepted by the association's staff."),
 }
 

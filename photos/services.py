@@ -102,8 +102,12 @@ def photos_requeue_stalled() -> int:
     from . import tasks
 
     cutoff = timezone.now() - STALLED_AFTER
-    stalled = list(Photo.objects.filter(status=PhotoStatus.PENDING, created_at__lt=cutoff,
-                                        check_attempts__lt=MAX_CHECK_ATTEMPTS).values_list("pk", flat=True)[:500])
+    pending = Photo.objects.filter(status=PhotoStatus.PENDING, created_at__lt=cutoff)
+    # A photo whose check keeps failing goes to the staff queue instead of waiting forever.
+    for photo in pending.filter(check_attempts__gte=MAX_CHECK_ATTEMPTS)[:500]:
+        with transaction.atomic():
+            _move(photo, PhotoStatus.MANUAL_REVIEW, actor=None, reasons=["check_failed"], checked_at=timezone.now())
+    stalled = list(pending.filter(check_attempts__lt=MAX_CHECK_ATTEMPTS).values_list("pk", flat=True)[:500])
     for photo_id in stalled:
         tasks.check_photo.delay(photo_id)
     return len(stalled)

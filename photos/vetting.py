@@ -76,7 +76,7 @@ def _open_bounded(data: bytes, profile: Profile, metrics: dict) -> Image.Image:
         raise _Reject("too_many_pixels")
     except (UnidentifiedImageError, OSError, ValueError):
         raise _Reject("not_jpeg", *problems)
-    if image.format != "JPEG":
+    if image.format not in ("JPEG", "MPO"):  # MPO: a JPEG with a multi-picture segment (many phones)
         raise _Reject("not_jpeg", *problems)
     width, height = image.size
     metrics.update(width=width, height=height, bytes=len(data))
@@ -191,7 +191,9 @@ def vet(data: bytes, profile: Profile) -> Result:
         faces = _detect_faces(gray)
         metrics["faces"] = len(faces)
         if not faces:
-            raise _Reject("no_face")
+            # A face washed out by light or lost in shadow is not found at all: say why.
+            overall = float(gray.mean())
+            raise _Reject(*(("too_bright",) if overall > 215 else ("too_dark",) if overall < 45 else ()), "no_face")
         if len(faces) > 1:
             raise _Reject("several_faces")
         face = faces[0]

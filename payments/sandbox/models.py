@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TransactionStatus(models.TextChoices):
@@ -15,7 +16,7 @@ class SandboxTransaction(models.Model):
     trade_no = models.CharField(_("platform transaction number"), max_length=64, unique=True)
     merchant_order_no = models.CharField(_("merchant order number"), max_length=64, unique=True)
     amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2)
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = models.CharField(pgettext_lazy("payment title", "subject"), max_length=200)
     notify_url = models.URLField(_("notification URL"), max_length=500)
     return_url = models.URLField(_("return URL"), max_length=500)
     status = models.CharField(_("status"), max_length=20, choices=TransactionStatus.choices,
