@@ -24,5 +24,6 @@ urlpatterns = [
     path("exams/", include("exams.urls")),
     path("pay/", include("payments.urls")),
     path("sandbox-pay/", include("payments.sandbox.urls")),
+    path("staff/", include("config.staff_urls")),
     path("admin/", admin.site.urls),
 ]

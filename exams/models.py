@@ -44,6 +44,8 @@ class Exam(TimeStampedModel):
     exam_ends_on = models.DateField(_("last exam day"))
     notice = models.TextField(_("candidate notice"), help_text=_("考生须知: shown before enrollment."))
     commitment = models.TextField(_("commitment text"), blank=True, help_text=_("承诺书 / 告知承诺制."))
+    score_review_opens_at = models.DateTimeField(_("score review opens"), null=True, blank=True)
+    score_review_closes_at = models.DateTimeField(_("score review closes"), null=True, blank=True)
     review_mode = models.CharField(_("qualification review"), max_length=20, choices=ReviewMode.choices,
                                    default=ReviewMode.NONE)
     requires_province = models.BooleanField(_("candidate chooses a province"), default=False)
@@ -63,6 +65,16 @@ class Exam(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    def ticket_printing_is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return bool(self.ticket_print_opens_at and self.ticket_print_closes_at
+                    and self.ticket_print_opens_at <= now < self.ticket_print_closes_at)
+
+    def score_review_is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return bool(self.score_review_opens_at and self.score_review_closes_at
+                    and self.score_review_opens_at <= now < self.score_review_closes_at)
 
     def registration_is_open(self, now=None) -> bool:
         now = now or timezone.now()
@@ -135,6 +147,8 @@ class Venue(models.Model):
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="venues", verbose_name=_("area"))
     name = models.CharField(_("name"), max_length=100)
     address = models.CharField(_("address"), max_length=200)
+    rooms = models.PositiveSmallIntegerField(_("exam rooms"), default=10)
+    seats_per_room = models.PositiveSmallIntegerField(_("seats per room"), default=30)
 
     class Meta:
         verbose_name = _("venue")

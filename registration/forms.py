@@ -120,3 +120,16 @@ class ConfirmForm(forms.Form):
         label=_("I confirm that the registration information above is correct"),
         error_messages={"required": _("Tick the box to confirm.")},
     )
+
+
+class ScoreReviewForm(forms.Form):
+    exam = forms.ModelChoiceField(label=_("Exam"), queryset=None)
+    ticket_number = forms.CharField(label=_("Admission ticket number"), max_length=20)
+    reason = forms.CharField(label=_("Reason for the review"), widget=forms.Textarea(attrs={"rows": 4}),
+                             max_length=1000)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from exams.models import Exam
+
+        self.fields["exam"].queryset = Exam.objects.filter(enrollments__candidate=user).distinct()

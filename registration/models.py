@@ -8,6 +8,7 @@ from accounts.models import EducationLevel
 from core.models import TimeStampedModel
 from core.regions import Province
 from exams.models import Area, Exam, SeatQuota, Sitting, Subject
+from photos.models import private_storage
 
 
 class EnrollmentStatus(models.TextChoices):
@@ -133,3 +134,117 @@ class EnrollmentSeat(models.Model):
             models.UniqueConstraint(fields=["enrollment", "quota"], name="enrollment_seat_once_per_quota"),
             models.CheckConstraint(condition=Q(state__in=SeatState.values), name="enrollment_seat_state_valid"),
         ]
+
+
+class AdmissionTicket(models.Model):
+    """准考证 entry: one per paid enrollment and sitting, with venue, room and seat. Never changed
+    by a later allocation run; refunded candidates' tickets are voided."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="tickets")
+    sitting = models.ForeignKey(Sitting, on_delete=models.PROTECT, related_name="+", verbose_name=_("sitting"))
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+", verbose_name=_("subject"))
+    venue = models.ForeignKey("exams.Venue", on_delete=models.PROTECT, related_name="tickets",
+                              verbose_name=_("venue"))
+    room = models.PositiveSmallIntegerField(_("room"))
+    seat = models.PositiveSmallIntegerField(_("seat"))
+    number = models.CharField(_("admission ticket number"), max_length=20, unique=True)
+    void = models.BooleanField(_("void"), default=False)
+    created_at = models.DateTimeField(_("allocated at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("admission ticket")
+        verbose_name_plural = _("admission tickets")
+        ordering = ["sitting__starts_at", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "sitting"], name="ticket_one_per_enrollment_sitting"),
+            models.UniqueConstraint(fields=["sitting", "venue", "room", "seat"], condition=Q(void=False),
+                                    name="ticket_one_candidate_per_seat"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class Score(models.Model):
+    """成绩 of one ticket, imported by staff."""
+
+    ticket = models.OneToOneField(AdmissionTicket, on_delete=models.PROTECT, related_name="score",
+                                  verbose_name=_("admission ticket"))
+    value = models.DecimalField(_("score"), max_digits=5, decimal_places=1)
+    imported_at = models.DateTimeField(_("imported at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        constraints = [models.CheckConstraint(condition=Q(value__gte=0) & Q(value__lte=100), name="score_in_range")]
+
+
+class ScoreReviewStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    UPHELD = "upheld", _("Score confirmed")
+    CORRECTED = "corrected", _("Score corrected")
+
+
+class ScoreReview(TimeStampedModel):
+    """成绩复核: a candidate's request and the staff decision."""
+
+    ticket = models.ForeignKey(AdmissionTicket, on_delete=models.PROTECT, related_name="reviews",
+                               verbose_name=_("admission ticket"))
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="score_reviews",
+                                  verbose_name=_("candidate"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=20, choices=ScoreReviewStatus.choices,
+                              default=ScoreReviewStatus.REQUESTED)
+    outcome = models.TextField(_("outcome"), blank=True)
+    new_value = models.DecimalField(_("corrected score"), max_digits=5, decimal_places=1, null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("decided by"))
+
+    class Meta:
+        verbose_name = _("score review")
+        verbose_name_plural = _("score reviews")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], condition=Q(status="requested"),
+                                    name="score_review_one_open_per_ticket"),
+            models.CheckConstraint(condition=Q(status__in=ScoreReviewStatus.values), name="score_review_status_valid"),
+        ]
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+    PHOTOS = "zip", _("Photos (zip)")
+
+
+def _export_path(instance, filename):
+    return f"exports/{instance.requested_by_id}/{filename}"
+
+
+class RosterExport(TimeStampedModel):
+    """A roster file made by the worker; only the staff member who asked can download it."""
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("requested by"))
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="+", verbose_name=_("exam"))
+    filters = models.JSONField(_("filters"), default=dict)
+    format = models.CharField(_("format"), max_length=10, choices=ExportFormat.choices)
+    full_id_numbers = models.BooleanField(_("full ID numbers"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=_export_path, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("roster export")
+        verbose_name_plural = _("roster exports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.exam} · {self.format} · {self.created_at:%Y-%m-%d %H:%M}"

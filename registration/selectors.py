@@ -105,3 +105,34 @@ def photo_lock_reason(user) -> str | None:
         status__in=[S.CONFIRMED, S.IN_REVIEW, S.PENDING_PAYMENT, S.ENROLLED]).exists()
     return _("Registration has closed for an exam you registered for: your photo can no longer be changed.") \
         if locked else None
+
+
+def tickets_of(enrollment: Enrollment):
+    from .models import AdmissionTicket
+
+    return list(AdmissionTicket.objects.filter(enrollment=enrollment, void=False)
+                .select_related("sitting", "subject", "venue", "score").order_by("sitting__starts_at"))
+
+
+def paid_order_of(enrollment: Enrollment):
+    """The paid order, for the receipt on the registration form (orders belong to payments, which
+    builds on this app: read through the reverse relation, by status value)."""
+    return enrollment.orders.filter(status="paid").first()
+
+
+def my_exams(user) -> list[dict]:
+    """我的考试: every enrollment that got as far as confirmation, with tickets, scores and reviews."""
+    from .models import EnrollmentStatus as S, ScoreReview
+
+    rows = []
+    enrollments = (Enrollment.objects.filter(candidate=user)
+                   .exclude(status__in=[S.DRAFT, S.WITHDRAWN]).select_related("exam", "area").order_by("-created_at"))
+    for enrollment in enrollments:
+        tickets = tickets_of(enrollment)
+        reviews = {r.ticket_id: r for r in ScoreReview.objects.filter(ticket__in=tickets).order_by("created_at")}
+        rows.append({"enrollment": enrollment, "tickets": [(t, getattr(t, "score", None), reviews.get(t.pk))
+                                                           for t in tickets],
+                     "can_print_ticket": bool(tickets) and enrollment.exam.ticket_printing_is_open(),
+                     "can_print_form": enrollment.status in (S.CONFIRMED, S.IN_REVIEW, S.PENDING_PAYMENT, S.ENROLLED),
+                     "can_review": bool(tickets) and enrollment.exam.score_review_is_open()})
+    return rows

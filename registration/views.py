@@ -1,7 +1,8 @@
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,8 +13,9 @@ from core.exceptions import DomainError
 from exams.models import Exam, ExamStatus
 from photos import selectors as photo_selectors
 
-from . import forms, selectors, services
+from . import documents, forms, selectors, services
 from .exceptions import InvalidChoice, NoSeatsInArea, StepMissing
+from .models import EnrollmentStatus
 
 # A domain refusal re-renders the page with the reason; the status tells a tampered or stale form
 # (400), a lost race for seats (409) and a closed window or locked registration (403) apart.
@@ -209,3 +211,65 @@ def enrollment_withdraw(request, pk):
 def my_enrollments(request):
     """查看报考信息."""
     return render(request, "registration/my_enrollments.html", {"enrollments": selectors.enrollments_of(request.user)})
+
+
+# --------------------------------------------------------------------------- my exams, documents, scores
+
+
+@login_required
+def my_exams(request):
+    """我的考试: admission tickets, scores and reviews, and the documents to print."""
+    return render(request, "registration/my_exams.html", {"rows": selectors.my_exams(request.user)})
+
+
+PRINTABLE_FORM = (EnrollmentStatus.CONFIRMED, EnrollmentStatus.IN_REVIEW, EnrollmentStatus.PENDING_PAYMENT,
+                  EnrollmentStatus.ENROLLED)
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def registration_form_pdf(request, pk):
+    """打印报名表 (and receipt), after confirmation."""
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    if enrollment.status not in PRINTABLE_FORM:
+        messages.error(request, _("The registration form can be printed after you confirm your registration."))
+        return redirect("registration:enrollment-progress", enrollment.pk)
+    return _pdf(documents.registration_form(enrollment, selectors.choices_of(enrollment),
+                                            selectors.paid_order_of(enrollment)), "报名表.pdf")
+
+
+@login_required
+def admission_ticket_pdf(request, pk):
+    """打印准考证: only in the print window, only with allocated tickets."""
+    enrollment = selectors.enrollment_for_user(pk, request.user)
+    tickets = selectors.tickets_of(enrollment)
+    if not enrollment.exam.ticket_printing_is_open() or not tickets:
+        messages.error(request, _("Admission tickets can be printed only in the printing window, after seats "
+                                  "are allocated."))
+        return redirect("registration:my-exams")
+    return _pdf(documents.admission_ticket(enrollment, tickets), "准考证.pdf")
+
+
+@login_required
+def score_review(request):
+    """成绩复核申请: exam, ticket number, reason."""
+    form = forms.ScoreReviewForm(request.POST if request.method == "POST" else None, user=request.user)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.score_review_request(candidate=request.user, exam=form.cleaned_data["exam"],
+                                          ticket_number=form.cleaned_data["ticket_number"],
+                                          reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            _add_error(form, exc)
+            status = 400
+        else:
+            messages.success(request, _("Your score review request was submitted."))
+            return redirect("registration:my-exams")
+    return render(request, "registration/score_review.html", {"form": form}, status=status)

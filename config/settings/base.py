@@ -264,3 +264,11 @@ ALIPAY = {
     "alipay_public_key": env.str("ALIPAY_PUBLIC_KEY", default=""),
     "gateway": env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do"),
 }
+
+# --- PDF documents: the first CJK TrueType font found is embedded (Debian: fonts-wqy-microhei).
+PDF_FONT_PATHS = env.list("PDF_FONT_PATHS", default=[
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+])
+ROSTER_LARGE_EXPORT_ROWS = 2000

@@ -12,10 +12,10 @@ from exams import services as exam_services
 from exams.exceptions import SeatsExhausted
 from exams.models import Area, ReviewMode, SeatQuota, Sitting
 
-from . import selectors
-from .exceptions import InvalidChoice, NoSeatsInArea, NotEditable, RegistrationClosed, StepMissing
-from .models import Enrollment, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
-from .states import transition
+from .. import selectors
+from ..exceptions import InvalidChoice, NoSeatsInArea, NotEditable, RegistrationClosed, StepMissing
+from ..models import Enrollment, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
+from ..states import transition
 
 S = EnrollmentStatus
 INFO_FIELDS = ("province", "nationality", "ethnicity", "residence_city", "education_level", "employer", "mobile",

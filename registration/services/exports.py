@@ -1,0 +1,51 @@
+"""Roster exports run in the worker and leave a private file for the staff member who asked."""
+from __future__ import annotations
+
+import tempfile
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_log
+
+from .. import rosters
+from ..models import ExportStatus, RosterExport
+
+
+def roster_export_request(*, actor, filters: rosters.RosterFilter, fmt: str, full_id_numbers: bool) -> RosterExport:
+    """Queue an export; full ID numbers only for staff with the permission (the request is audited)."""
+    from .. import tasks
+
+    full = full_id_numbers and actor.has_perm("accounts.view_full_id_number")
+    with transaction.atomic():
+        export = RosterExport.objects.create(requested_by=actor, exam_id=filters.exam_id, filters=filters.as_dict(),
+                                             format=fmt, full_id_numbers=full)
+        audit_log(actor=actor, action="roster.export_requested", obj=export,
+                  after={"filters": filters.as_dict(), "format": fmt, "full_id_numbers": full})
+        transaction.on_commit(lambda: tasks.export_roster.delay(export.pk))
+    return export
+
+
+def roster_export_run(*, export_id: int) -> None:
+    export = RosterExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).first()
+    if export is None:
+        return
+    f = rosters.RosterFilter(**export.filters)
+    suffix = {"csv": ".csv", "xlsx": ".xlsx", "zip": ".zip"}[export.format]
+    try:
+        with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+            if export.format == "csv":
+                with open(handle.name, "w", encoding="utf-8", newline="") as text:
+                    count = rosters.write_csv(text, f, full_id_numbers=export.full_id_numbers)
+            elif export.format == "xlsx":
+                count = rosters.write_xlsx(handle.name, f, full_id_numbers=export.full_id_numbers)
+            else:
+                count = rosters.write_photo_zip(handle.name, f)
+            name = f"roster-{export.exam_id}-{timezone.localtime():%Y%m%d%H%M%S}{suffix}"
+            with open(handle.name, "rb") as data:
+                export.file.save(name, File(data), save=False)
+        RosterExport.objects.filter(pk=export.pk).update(status=ExportStatus.DONE, file=export.file.name, rows=count)
+    except Exception as exc:  # reported on the export's row for the staff member, then re-raised
+        RosterExport.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED, error=str(exc)[:300])
+        raise
