@@ -67,14 +67,34 @@ def seed() -> Exam:
             Venue.objects.get_or_create(area=area, name=f"{city}考点", defaults={"address": address})
             SeatQuota.objects.create(exam=exam, area=area, sitting=first, capacity=seats_1)
             SeatQuota.objects.create(exam=exam, area=area, sitting=second, capacity=seats_2)
-    past_day = today - datetime.timedelta(days=200)
-    Exam.objects.get_or_create(
-        name=f"{today.year - 1}年第二期中国认证认可协会认证人员注册全国统一考试",
+    seed_closed(now, today)
+    return exam
+
+
+def seed_closed(now, today) -> Exam:
+    """A second exam whose registration has closed: admission tickets can be printed now."""
+    exam_day = today + datetime.timedelta(days=5)
+    exam, created = Exam.objects.get_or_create(
+        name=f"{today.year}年中国认证认可协会认证人员注册全国统一考试（加考）",
         defaults=dict(
             body=ExamBody.CCAA, status=ExamStatus.PUBLISHED,
-            registration_opens_at=now - datetime.timedelta(days=260),
-            registration_closes_at=now - datetime.timedelta(days=250),
-            exam_starts_on=past_day, exam_ends_on=past_day + datetime.timedelta(days=1), notice=NOTICE,
+            registration_opens_at=now - datetime.timedelta(days=20),
+            registration_closes_at=now - datetime.timedelta(days=3),
+            refund_opens_at=now - datetime.timedelta(days=20), refund_closes_at=now - datetime.timedelta(days=3),
+            ticket_print_opens_at=now - datetime.timedelta(days=1), ticket_print_closes_at=_at(exam_day, 18),
+            exam_starts_on=exam_day, exam_ends_on=exam_day, notice=NOTICE, commitment=COMMITMENT,
         ),
     )
+    if created:
+        first = Sitting.objects.create(exam=exam, name="第一场", starts_at=_at(exam_day, 9), ends_at=_at(exam_day, 11))
+        second = Sitting.objects.create(exam=exam, name="第二场", starts_at=_at(exam_day, 14),
+                                        ends_at=_at(exam_day, 16))
+        for sitting, subjects in ((first, SITTING_1_SUBJECTS), (second, SITTING_2_SUBJECTS[:2])):
+            for code, name in subjects:
+                sitting.subjects.add(Subject.objects.create(exam=exam, code=code, name=name, fee=FEE))
+        for city, province, address, seats_1, seats_2 in AREAS[:3]:
+            area, _created = Area.objects.get_or_create(province=province, name=city)
+            Venue.objects.get_or_create(area=area, name=f"{city}考点", defaults={"address": address})
+            SeatQuota.objects.create(exam=exam, area=area, sitting=first, capacity=seats_1)
+            SeatQuota.objects.create(exam=exam, area=area, sitting=second, capacity=seats_2)
     return exam

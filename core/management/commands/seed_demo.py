@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 
 class Command(BaseCommand):
@@ -9,12 +10,18 @@ class Command(BaseCommand):
         from accounts import demo as accounts_demo
         from accounts.models import User
         from exams import demo as exams_demo
+        from payments import demo as payments_demo
         from photos import demo as photos_demo
 
         with transaction.atomic():
             logins = accounts_demo.seed()
             exam = exams_demo.seed()
-        photos_demo.seed(User.objects.get(username="candidate"))
+        candidate = User.objects.get(username="candidate")
+        photos_demo.seed(candidate)
+        try:
+            payments_demo.seed(candidate, exams_demo.seed_closed(timezone.now(), timezone.localdate()))
+        except ImportError:  # time-machine is a test/demo dependency
+            pass
         self.stdout.write(f"Open exam: {exam.name}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for role, username, password in logins:
