@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-import secrets
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,8 +43,9 @@ O = OrderStatus
 RECONCILE_AFTER = datetime.timedelta(minutes=3)
 
 
-def _order_number() -> str:
-    return f"{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
+def _order_number(order_id: int) -> str:
+    """The day and the row id: unique by construction, even for thousands of orders in one second."""
+    return f"{timezone.localdate():%Y%m%d}{order_id:012d}"
 
 
 def _move(order: Order, new: str, *, actor, reason: str = "", **fields) -> bool:
@@ -78,9 +79,12 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
         registration_services.enrollment_seats_take(enrollment=enrollment, actor=actor)
         choices = registration_selectors.choices_of(enrollment)
         order = Order.objects.create(
-            number=_order_number(), enrollment=enrollment, candidate=enrollment.candidate, exam=enrollment.exam,
-            provider=provider, amount=registration_selectors.total_fee(choices), area_id=enrollment.area_id,
+            number=f"new-{uuid.uuid4().hex}", enrollment=enrollment, candidate=enrollment.candidate,
+            exam=enrollment.exam, provider=provider, amount=registration_selectors.total_fee(choices),
+            area_id=enrollment.area_id,
             expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_UNPAID_MINUTES))
+        order.number = _order_number(order.pk)
+        Order.objects.filter(pk=order.pk).update(number=order.number)
         OrderLine.objects.bulk_create([OrderLine(order=order, sitting=c.sitting, subject=c.subject, fee=c.subject.fee)
                                        for c in choices])
         audit_log(actor=actor, action="order.created", obj=order,
@@ -182,7 +186,9 @@ def payment_record(*, provider: str, trade_no: str, order_number: str, amount: D
         except IntegrityError:  # the same transaction number on another order: not ours to credit
             raise PaymentRejected(_("This transaction was already recorded for another order."))
         if outcome == NotificationOutcome.LATE_REFUNDED:
-            note = _("The payment arrived after the order had closed and no seat was free: it is refunded in full.")
+            note = (_("A second payment for this already paid order was received: it is refunded in full.")
+                    if order.status in (O.PAID, O.REFUNDING, O.REFUNDED) else
+                    _("The payment arrived after the order had closed and no seat was free: it is refunded in full."))
             Order.objects.filter(pk=order.pk).update(late_payment_note=note[:200])
             _refund_create(order=order, payment=payment, kind=RefundKind.LATE_PAYMENT, actor=None)
         else:
@@ -229,7 +235,7 @@ def orders_reconcile() -> int:
         try:
             if payment_check(order=order).status == O.PAID:
                 credited += 1
-        except (providers.ProviderError, providers.InvalidSignature) as exc:
+        except (providers.ProviderError, providers.InvalidSignature, DomainError) as exc:
             logger.warning("reconciliation query failed", extra={"order": order.number, "error": str(exc)[:200]})
     return credited
 

@@ -108,6 +108,8 @@ class AlipayProvider(PaymentProvider):
         if start == -1:
             raise ProviderError("unexpected answer")
         start = text.index(":", start) + 1
+        while text[start].isspace():
+            start += 1
         payload, end = json.JSONDecoder().raw_decode(text, start)
         signature = json.loads(text).get("sign", "")
         self._verify(text[start:end], signature)
