@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -107,6 +108,16 @@ class UserAdmin(DjangoUserAdmin):
     def history(self, obj):
         rows = entries_for(obj)[:20]
         return format_html("<br>".join(["{}"] * len(rows)), *[str(r) for r in rows]) if rows else "—"
+
+    def get_queryset(self, request):
+        """A provincial authority sees the candidates registered in its province only (SPEC F5)."""
+        from core.scoping import province_scope
+
+        queryset = super().get_queryset(request)
+        province = province_scope(request.user)
+        if province is None:
+            return queryset
+        return queryset.filter(Q(enrollments__area__province=province) | Q(enrollments__province=province)).distinct()
 
     def get_search_results(self, request, queryset, search_term):
         """Search by full ID number through its keyed hash (the number itself is encrypted)."""

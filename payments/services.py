@@ -79,7 +79,7 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
         registration_services.enrollment_seats_take(enrollment=enrollment, actor=actor)
         choices = registration_selectors.choices_of(enrollment)
         order = Order.objects.create(
-            number=f"new-{uuid.uuid4().hex}", enrollment=enrollment, candidate=enrollment.candidate,
+            number=uuid.uuid4().hex, enrollment=enrollment, candidate=enrollment.candidate,
             exam=enrollment.exam, provider=provider, amount=registration_selectors.total_fee(choices),
             area_id=enrollment.area_id,
             expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_UNPAID_MINUTES))

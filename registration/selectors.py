@@ -132,7 +132,8 @@ def my_exams(user) -> list[dict]:
         reviews = {r.ticket_id: r for r in ScoreReview.objects.filter(ticket__in=tickets).order_by("created_at")}
         rows.append({"enrollment": enrollment, "tickets": [(t, getattr(t, "score", None), reviews.get(t.pk))
                                                            for t in tickets],
-                     "can_print_ticket": bool(tickets) and enrollment.exam.ticket_printing_is_open(),
+                     "can_print_ticket": bool(tickets) and enrollment.status == S.ENROLLED
+                     and enrollment.exam.ticket_printing_is_open(),
                      "can_print_form": enrollment.status in (S.CONFIRMED, S.IN_REVIEW, S.PENDING_PAYMENT, S.ENROLLED),
                      "can_review": bool(tickets) and enrollment.exam.score_review_is_open()})
     return rows

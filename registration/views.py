@@ -248,7 +248,7 @@ def registration_form_pdf(request, pk):
 def admission_ticket_pdf(request, pk):
     """打印准考证: only in the print window, only with allocated tickets."""
     enrollment = selectors.enrollment_for_user(pk, request.user)
-    tickets = selectors.tickets_of(enrollment)
+    tickets = selectors.tickets_of(enrollment) if enrollment.status == EnrollmentStatus.ENROLLED else []
     if not enrollment.exam.ticket_printing_is_open() or not tickets:
         messages.error(request, _("Admission tickets can be printed only in the printing window, after seats "
                                   "are allocated."))

@@ -14,7 +14,7 @@ from exams.models import Area, ReviewMode, SeatQuota, Sitting
 
 from .. import selectors
 from ..exceptions import InvalidChoice, NoSeatsInArea, NotEditable, RegistrationClosed, StepMissing
-from ..models import Enrollment, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
+from ..models import AdmissionTicket, Enrollment, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
 from ..states import transition
 
 S = EnrollmentStatus
@@ -309,5 +309,6 @@ def enrollment_refund_seats(*, enrollment: Enrollment, actor) -> None:
         seats = _seats_of(locked, SeatState.SOLD)
         exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats], state=exam_services.SOLD)
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
+        AdmissionTicket.objects.filter(enrollment=locked, void=False).update(void=True)  # no seat, no ticket
         transition(locked, S.REFUNDED, actor=actor)
     enrollment.refresh_from_db()

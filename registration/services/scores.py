@@ -65,7 +65,7 @@ def scores_import(*, exam: Exam, actor, rows) -> ImportReport:
         except InvalidOperation:
             report.errors.append((line, _("“%(v)s” is not a number.") % {"v": raw}))
             continue
-        if not (0 <= value <= 100) or value != value.quantize(Decimal("0.1")):
+        if not value.is_finite() or not (0 <= value <= 100) or value != value.quantize(Decimal("0.1")):
             report.errors.append((line, _("Score %(v)s is outside 0–100 or has more than one decimal.")
                                   % {"v": raw}))
             continue

@@ -15,7 +15,7 @@ from core.exceptions import DomainError
 from exams import availability
 from exams.exceptions import SeatsExhausted
 from exams.models import SeatQuota
-from registration import services as registration_services
+from registration.services import enrollment as registration_services
 from registration.exceptions import NoSeatsInArea
 from registration.models import (
     Enrollment,
