@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_history import AuditHistoryMixin
 from core.exceptions import DomainError
 
 from . import services
@@ -50,7 +51,7 @@ class VenueAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeatQuota)
-class SeatQuotaAdmin(admin.ModelAdmin):
+class SeatQuotaAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """Capacities are editable in bulk; every change goes through the audited service."""
 
     list_display = ("exam", "area", "sitting", "capacity", "held", "sold", "seats_left")

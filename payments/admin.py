@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_history import AuditHistoryMixin
+
 from . import services
 from .models import Invoice, Order, OrderLine, Payment, Refund, RefundStatus
 
@@ -32,7 +34,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = ("number", "candidate", "exam", "amount", "status", "provider", "created_at", "paid_at")
     list_filter = ("status", "provider", "exam")
     search_fields = ("number", "provider_trade_no", "candidate__name", "candidate__username", "candidate__mobile")
@@ -49,7 +51,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = ("order", "candidate", "exam", "amount", "kind", "status", "attempts", "last_error", "created_at")
     list_filter = ("status", "kind", "exam")
     search_fields = ("order__number", "candidate__name", "candidate__username")

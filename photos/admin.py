@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_history import AuditHistoryMixin
 from core.exceptions import DomainError
 
 from . import reasons, selectors, services
@@ -16,7 +17,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """The manual-review queue: original and standard photo side by side, approve or reject."""
 
     list_display = ("thumbnail", "owner", "status", "profile", "created_at", "checked_at", "decided_by")

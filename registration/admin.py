@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_history import AuditHistoryMixin
 from core.exceptions import DomainError
 from core.scoping import province_scope
 from exams.models import Exam
@@ -62,7 +63,7 @@ class ProvinceScopedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ProvinceScopedAdmin):
+class EnrollmentAdmin(AuditHistoryMixin, ProvinceScopedAdmin):
     """Enrollments change only through services: the status is read-only here."""
 
     list_display = ("candidate", "exam", "status", "area", "dishonest_flag", "confirmed_at", "created_at")
