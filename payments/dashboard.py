@@ -16,6 +16,9 @@ from registration.models import EnrollmentStatus, EnrollmentSubject
 from .models import Order, OrderStatus, Refund
 
 
+CENT = Decimal("0.01")
+
+
 def figures(exam: Exam, *, province: str | None) -> dict:
     quotas = SeatQuota.objects.filter(exam=exam).select_related("area", "sitting")
     enrollments = exam.enrollments.exclude(status=EnrollmentStatus.WITHDRAWN)
@@ -45,9 +48,9 @@ def figures(exam: Exam, *, province: str | None) -> dict:
         "registrations": sum(by_status.values()),
         "paid": by_status.get(EnrollmentStatus.ENROLLED, 0),
         "unpaid_orders": orders.filter(status=OrderStatus.PENDING).count(),
-        "revenue": revenue,
+        "revenue": Decimal(revenue).quantize(CENT),
         "refund_count": refunded["n"] or 0,
-        "refund_total": refunded["total"] or Decimal("0"),
+        "refund_total": Decimal(refunded["total"] or 0).quantize(CENT),
         "by_status": [(EnrollmentStatus(k).label, v) for k, v in sorted(by_status.items())],
         "areas": list(areas.items()),
         "subjects": subjects,

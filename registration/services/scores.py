@@ -115,8 +115,9 @@ def score_review_decide(*, review: ScoreReview, actor, outcome: str, corrected: 
                 raise InvalidChoice(_("A score is between 0 and 100."), field="corrected")
             Score.objects.filter(ticket=locked.ticket).update(value=corrected)
             status = ScoreReviewStatus.CORRECTED
-        ScoreReview.objects.filter(pk=locked.pk).update(status=status, outcome=outcome, new_value=corrected,
-                                                         decided_by=actor, updated_at=timezone.now())
+        ScoreReview.objects.filter(pk=locked.pk).update(
+            status=status, outcome=outcome, new_value=corrected if status == ScoreReviewStatus.CORRECTED else None,
+            decided_by=actor, updated_at=timezone.now())
         audit_log(actor=actor, action=f"score_review.{status}", obj=locked, before=before,
                   after={"score": corrected if corrected is not None else before["score"], "outcome": outcome})
     review.refresh_from_db()
