@@ -2,20 +2,13 @@
 
 The worker runs in its own process on a queue of its own, against the same test database; the
 merchant's notify endpoint is pytest-django's live server."""
-import contextlib
-import os
 import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
-from config.celery import app
 from exams import demo
 from exams.models import Area, Sitting, Subject
 from payments import services
@@ -27,45 +20,18 @@ from registration import services as registration_services
 from tests.accounts.factories import EducationFactory, UserFactory
 from tests.photos.factories import approved_photo
 from tests.registration.conftest import INFO
+from tests.workers import celery_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT_NOTIFY = "http://127.0.0.1:9/pay/notify/sandbox/"
 
 
 @pytest.fixture
 def worker(settings):
-    """A worker on a queue of its own (see tests/core/test_worker.py); the code under test publishes there."""
-    queue = f"test-pay-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {**os.environ,
-           "DJANGO_SETTINGS_MODULE": "config.settings.local",
-           "DJANGO_DEBUG": "false",
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           "REDIS_URL": settings.REDIS_URL,
-           "SMS_BACKEND": "accounts.sms.OutboxBackend",
-           "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
-           # the platform (worker) and the merchant (live server) must share the signing key
-           "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-           "PAYMENT_SANDBOX_KEY": signing._key().decode()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wanted = {"task_always_eager": False, "task_default_queue": queue, "broker_url": settings.REDIS_URL}
-    saved = {key: app.conf[key] for key in wanted}
-    app.conf.update(wanted)
-    yield process
-    app.conf.update(saved)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-    # retries still waiting (ETA) go back to the queue on shutdown: drop them (best effort)
-    with contextlib.suppress(Exception), app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)
+    # the platform (worker) and the merchant (live server) must share the signing key
+    with celery_worker(settings, "pay", DJANGO_SECRET_KEY=settings.SECRET_KEY,
+                       PAYMENT_SANDBOX_KEY=signing._key().decode()) as process:
+        yield process
 
 
 def _output(process) -> str:
