@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compile-messages worker ci clean bench-photos
+.PHONY: run test install migrate messages compile-messages worker ci clean bench-photos bench-roster bench-rush
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,17 @@ messages: $(STAMP)
 # Photo-vetting benchmark: time on one core and peak memory per input (docs/performance.md).
 bench-photos: $(STAMP)
 	$(PY) -m bench.photo_vetting
+
+# Roster-export benchmark: 100,000 candidates to XLSX and CSV, time and peak memory (docs/performance.md).
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres) for representative figures; falls back to SQLite.
+bench-roster: $(STAMP)
+	$(PY) -m bench.roster_export
+
+# Registration-rush benchmark: gunicorn, PostgreSQL, Redis and a Celery worker under a crowd of
+# candidates over HTTP on 127.0.0.1 (docs/performance.md). Needs PostgreSQL (user postgres) and Redis
+# on 127.0.0.1; options through ARGS, e.g. make bench-rush ARGS="--candidates 50000".
+bench-rush: $(STAMP) compile-messages
+	$(PY) -m bench.rush $(ARGS)
 
 ci:
 	bash .ci/run
