@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     STATIC_ROOT=/app/var/static \
     PRIVATE_MEDIA_ROOT=/data/private \
-    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --worker-class gthread --workers 3 --threads 4 --timeout 60 --graceful-timeout 30 --keep-alive 5 --max-requests 1000 --max-requests-jitter 100 --worker-tmp-dir /dev/shm --no-control-socket"
+    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --worker-class gthread --workers 3 --threads 4 --timeout 60 --graceful-timeout 30 --keep-alive 5 --max-requests 10000 --max-requests-jitter 1000 --worker-tmp-dir /dev/shm --no-control-socket"
 
 # TIME_ZONE/CELERY_TIMEZONE are Asia/Shanghai: zoneinfo needs the zone database, which recent
 # slim images no longer ship.

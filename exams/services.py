@@ -37,6 +37,7 @@ def seats_take(*, quota_ids: list[int], state: str = HELD) -> None:
         raise ValueError("a quota appears twice")
     full = []
     with transaction.atomic():
+        _refresh_availability_on_commit(ordered)  # before the row locks: nothing else runs while they are held
         for quota_id in ordered:
             changed = (SeatQuota.objects
                        .filter(pk=quota_id, capacity__gt=F("held") + F("sold"))
@@ -46,7 +47,6 @@ def seats_take(*, quota_ids: list[int], state: str = HELD) -> None:
         if full:
             # Leave the atomic block by raising: the seats taken above are given back.
             raise SeatsExhausted(full)
-        _refresh_availability_on_commit(ordered)
 
 
 def seats_give_back(*, quota_ids: list[int], state: str = HELD) -> None:

@@ -76,7 +76,6 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
         existing = Order.objects.filter(enrollment=enrollment, status=O.PENDING).first()
         if existing:
             return existing
-        registration_services.enrollment_seats_take(enrollment=enrollment, actor=actor)
         choices = registration_selectors.choices_of(enrollment)
         order = Order.objects.create(
             number=uuid.uuid4().hex, enrollment=enrollment, candidate=enrollment.candidate,
@@ -89,6 +88,8 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
                                        for c in choices])
         audit_log(actor=actor, action="order.created", obj=order,
                   after={"amount": order.amount, "provider": provider, "enrollment": enrollment.pk})
+        # Last: the seats (quota row locks held only until the commit); failing here undoes the order.
+        registration_services.enrollment_seats_take(enrollment=enrollment, actor=actor)
     return order
 
 

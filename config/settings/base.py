@@ -109,7 +109,9 @@ if REDIS_URL:
             "TIMEOUT": 300,
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions live in Redis only: renewing the idle timeout on every request then costs one Redis
+    # write instead of a database UPDATE (a Redis restart logs people out; nothing else is lost).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_TASK_ALWAYS_EAGER = False
 else:
@@ -174,7 +176,9 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_RATE_LIMITS = {"login_failed": None}  # our own lockout (accounts.services) replaces it
+# Our own lockout (accounts.services) replaces allauth's failed-login limit. Successful logins per
+# address are allowed generously: a whole company or campus may share one address at the rush.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": "600/m/ip"}
 ACCOUNT_FORMS = {
     "login": "accounts.forms.LoginForm",
     "reset_password": "accounts.forms.PasswordResetForm",
@@ -238,6 +242,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+# allauth's rate limits look at the same address: behind our one proxy, the last X-Forwarded-For hop.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if TRUST_X_FORWARDED_FOR else 0
 
 # --- ID photos (SPEC B1): requirement profiles per exam body. Sizes are portrait width × height;
 # a source must be larger than min_bytes and wider/taller than min_width/min_height.

@@ -237,13 +237,15 @@ def enrollment_seats_take(*, enrollment: Enrollment, actor) -> list[int]:
         if locked.status != S.CONFIRMED:
             raise NotEditable(_("Confirm your registration before paying."))
         quota_ids = _quota_ids(locked, locked.area_id)
+        EnrollmentSeat.objects.bulk_create([EnrollmentSeat(enrollment=locked, quota_id=q) for q in quota_ids])
+        transition(locked, S.PENDING_PAYMENT, actor=actor)
+        # The quota rows are locked last, so they stay locked only until the commit: every other
+        # write of this transaction is already done (a hot quota serves far more takes per second).
         try:
             exam_services.seats_take(quota_ids=quota_ids)
         except SeatsExhausted:
             problem = _seat_problem(locked, locked.area_id)
             raise problem or SeatsExhausted(quota_ids)
-        EnrollmentSeat.objects.bulk_create([EnrollmentSeat(enrollment=locked, quota_id=q) for q in quota_ids])
-        transition(locked, S.PENDING_PAYMENT, actor=actor)
     enrollment.refresh_from_db()
     return quota_ids
 

@@ -124,10 +124,10 @@ def test_admin_login_goes_through_the_site_login_page(client):
 def test_redis_session_lives_thirty_minutes_and_each_request_renews_it(client, settings):
     from django.core.cache import cache
 
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache"
     UserFactory(username="li01")
     login(client, "li01")
-    key = cache.make_key("django.contrib.sessions.cached_db" + client.session.session_key)
+    key = cache.make_key("django.contrib.sessions.cache" + client.session.session_key)
     redis = cache._cache.get_client(key)
     redis.expire(key, 60)  # as if 29 minutes had passed
     assert logged_in(client)
