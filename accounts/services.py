@@ -293,6 +293,14 @@ def recovery_identify(*, name: str, id_type: str, id_number: str, mobile: str | 
     return user
 
 
+def recovery_question_start(*, name: str, id_type: str, id_number: str) -> User:
+    """The account whose security question will be asked; refused when it has none."""
+    user = recovery_identify(name=name, id_type=id_type, id_number=id_number)
+    if not user.security_question:
+        raise RuleViolation(_("This account has no security question. Use another way to recover it."))
+    return user
+
+
 def recovery_sms_start(*, name: str, id_type: str, id_number: str, mobile: str) -> User:
     """Send a password-reset code to the account's mobile once name, ID and mobile match."""
     user = recovery_identify(name=name, id_type=id_type, id_number=id_number, mobile=mobile)

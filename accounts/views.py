@@ -18,7 +18,7 @@ from core.http import client_ip
 from core.masking import mask_mobile, mask_username
 
 from . import forms, services
-from .exceptions import DuplicateAccount, RuleViolation
+from .exceptions import DuplicateAccount
 from .models import CodeChannel, CodePurpose, EducationRecord, Qualification, SmsMessage, User, UserKind
 
 SIGNUP_KEY = "signup"
@@ -235,23 +235,31 @@ def _recovering_user(request, via: str) -> User:
     return get_object_or_404(User, pk=state["user"], is_active=True)
 
 
-def recover_sms_reset(request):
+def _recover_reset(request, *, via: str, start_page: str, form_class, finish, template: str, context: dict):
+    """The second page of a password recovery: the proof (code or answer) and the new password."""
     try:
-        user = _recovering_user(request, "sms")
+        user = _recovering_user(request, via)
     except Http404:
-        return redirect("accounts:recover-sms")
-    form = forms.CodePasswordForm(request.POST if request.method == "POST" else None, user=user)
+        return redirect(start_page)
+    form = form_class(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.recovery_sms_finish(user=user, code=form.cleaned_data["code"],
-                                         password=form.cleaned_data["password1"], ip_address=client_ip(request))
+            finish(user=user, data=form.cleaned_data, ip_address=client_ip(request))
         except DomainError as exc:
             _form_error(form, exc)
         else:
             request.session.pop(RECOVER_KEY, None)
             messages.success(request, _("Your password was reset. Log in with the new password."))
             return redirect("account_login")
-    return render(request, "accounts/recover_sms_reset.html", {"form": form, "mobile": mask_mobile(user.mobile)})
+    return render(request, template, {"form": form, **context(user)})
+
+
+def recover_sms_reset(request):
+    return _recover_reset(
+        request, via="sms", start_page="accounts:recover-sms", form_class=forms.CodePasswordForm,
+        finish=lambda user, data, ip_address: services.recovery_sms_finish(
+            user=user, code=data["code"], password=data["password1"], ip_address=ip_address),
+        template="accounts/recover_sms_reset.html", context=lambda user: {"mobile": mask_mobile(user.mobile)})
 
 
 def recover_question(request):
@@ -259,10 +267,7 @@ def recover_question(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            user = services.recovery_identify(name=d["name"], id_type=d["id_type"], id_number=d["id_number"])
-            if not user.security_question:
-                raise RuleViolation(
-                    _("This account has no security question. Use another way to recover it."))
+            user = services.recovery_question_start(name=d["name"], id_type=d["id_type"], id_number=d["id_number"])
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -272,22 +277,11 @@ def recover_question(request):
 
 
 def recover_question_answer(request):
-    try:
-        user = _recovering_user(request, "question")
-    except Http404:
-        return redirect("accounts:recover-question")
-    form = forms.AnswerPasswordForm(request.POST if request.method == "POST" else None, user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.recovery_question_finish(user=user, answer=form.cleaned_data["answer"],
-                                              password=form.cleaned_data["password1"], ip_address=client_ip(request))
-        except DomainError as exc:
-            _form_error(form, exc)
-        else:
-            request.session.pop(RECOVER_KEY, None)
-            messages.success(request, _("Your password was reset. Log in with the new password."))
-            return redirect("account_login")
-    return render(request, "accounts/recover_question_answer.html", {"form": form, "question": user.security_question})
+    return _recover_reset(
+        request, via="question", start_page="accounts:recover-question", form_class=forms.AnswerPasswordForm,
+        finish=lambda user, data, ip_address: services.recovery_question_finish(
+            user=user, answer=data["answer"], password=data["password1"], ip_address=ip_address),
+        template="accounts/recover_question_answer.html", context=lambda user: {"question": user.security_question})
 
 
 def recover_username(request):
