@@ -216,7 +216,9 @@ class RecoverIdentityForm(CaptchaMixin, IdentityFields):
     pass
 
 
-class CodePasswordForm(PasswordPairFields, CodeForm):
+class NewPasswordForUser(PasswordPairFields):
+    """A new password for a known account (checked against it by Django's validators)."""
+
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
@@ -227,18 +229,13 @@ class CodePasswordForm(PasswordPairFields, CodeForm):
         return data
 
 
-class AnswerPasswordForm(PasswordPairFields):
+class CodePasswordForm(NewPasswordForUser, CodeForm):
+    field_order = ["code", "password1", "password2"]
+
+
+class AnswerPasswordForm(NewPasswordForUser):
     answer = forms.CharField(label=_("Answer"), max_length=100)
     field_order = ["answer", "password1", "password2"]
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean(self):
-        data = super().clean()
-        _password_pair(self, self.user)
-        return data
 
 
 class MobileChangeForm(forms.Form):
