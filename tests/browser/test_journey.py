@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-import time_machine
 from captcha.models import CaptchaStore
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,11 +16,12 @@ from playwright.sync_api import expect
 from accounts.demo import resident_id
 from accounts.models import SmsMessage, User
 from exams import demo
-from exams.models import Area, Subject
+from exams.models import Area
 from payments import services
 from payments.models import Order, OrderStatus, Refund, RefundStatus
 from payments.sandbox.models import SandboxTransaction, TransactionStatus
 from photos import samples
+from payments import demo as payments_demo
 from photos.models import Photo, PhotoStatus
 from registration import services as registration_services
 from registration.models import (
@@ -211,27 +211,8 @@ def _refund(page, shot, enrollment, order):
 
 
 def _paid_for_the_closed_exam(person, exam):
-    """Registered and paid inside the closed exam's window, through the services (as payments/demo.py)."""
-    with time_machine.travel(exam.registration_opens_at + datetime.timedelta(hours=2), tick=False):
-        enrollment = registration_services.enrollment_start(candidate=person, exam=exam)
-        registration_services.enrollment_save_info(enrollment=enrollment, actor=person, data={
-            "nationality": "CN", "ethnicity": "01", "residence_city": "济南市历下区", "education_level": "bachelor",
-            "mobile": person.mobile, "mailing_address": "济南市历下区经十路 16 号", "email": person.email,
-            "invoice_wanted": True, "invoice_type": "personal"})
-        sittings = list(exam.sittings.order_by("starts_at"))
-        registration_services.enrollment_choose_subjects(enrollment=enrollment, actor=person, subject_by_sitting={
-            sittings[0].pk: Subject.objects.get(exam=exam, code="GB").pk,
-            sittings[1].pk: Subject.objects.get(exam=exam, code="QMS").pk})
-        registration_services.enrollment_choose_area(enrollment=enrollment, actor=person,
-                                                     area_id=Area.objects.get(name="济南").pk)
-        registration_services.enrollment_confirm(enrollment=enrollment, actor=person)
-        order = services.order_create(enrollment=enrollment, actor=person, provider="sandbox")
-        services.payment_record(provider="sandbox", trade_no=f"JOURNEY{order.number}", order_number=order.number,
-                                amount=order.amount, source="query")
-    order.refresh_from_db()
-    enrollment.refresh_from_db()
-    assert order.status == OrderStatus.PAID and enrollment.status == EnrollmentStatus.ENROLLED
-    return enrollment
+    """Registered and paid inside the closed exam's window, through the services (payments/demo.py)."""
+    return payments_demo.register_and_pay(person, exam)
 
 
 def test_a_new_person_from_sign_up_to_the_admission_ticket(page, tmp_path):
