@@ -67,7 +67,7 @@ class SeatQuotaAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
+            services.quota_create(quota=obj, actor=request.user)
         elif "capacity" in form.changed_data:
             try:
                 services.quota_set_capacity(quota=obj, capacity=obj.capacity, actor=request.user)

@@ -152,3 +152,13 @@ def release_cancel(*, release: SeatRelease, actor) -> bool:
             audit_log(actor=actor, action="quota.release_cancelled", obj=release.quota,
                       after={"release": release.pk, "seats": release.seats})
     return bool(changed)
+
+
+def quota_create(*, quota: SeatQuota, actor) -> SeatQuota:
+    """Staff open seats for an exam in an area and sitting."""
+    with transaction.atomic():
+        quota.held = quota.sold = 0
+        quota.save()
+        audit_log(actor=actor, action="quota.created", obj=quota, after={"capacity": quota.capacity})
+        _refresh_availability_on_commit([quota.pk])
+    return quota

@@ -8,35 +8,21 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from exams import demo
-from exams.models import Area, Sitting, Subject
+from exams.models import Area, Sitting
 from payments import services
 from payments.models import Order, OrderStatus, Refund, RefundStatus
 from payments.sandbox.models import SandboxTransaction, TransactionStatus
-from registration import services as registration_services
 from registration.models import EnrollmentSeat, SeatState
 from tests.accounts.factories import PASSWORD, EducationFactory, UserFactory
 from tests.photos.factories import approved_photo
-from tests.registration.conftest import INFO
+from tests.payments.conftest import confirmed_enrollment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _confirmed_enrollment(candidate, exam):
     sittings = list(Sitting.objects.filter(exam=exam).order_by("starts_at"))
-    enrollment = registration_services.enrollment_start(candidate=candidate, exam=exam)
-    registration_services.enrollment_save_info(
-        enrollment=enrollment, actor=candidate,
-        data={**INFO, "invoice_wanted": False, "invoice_type": "", "invoice_title": "", "invoice_tax_number": "",
-              "province": "", "employer": ""})
-    registration_services.enrollment_choose_subjects(
-        enrollment=enrollment, actor=candidate,
-        subject_by_sitting={sittings[0].pk: Subject.objects.get(exam=exam, code="GB").pk,
-                            sittings[1].pk: Subject.objects.get(exam=exam, code="QMS").pk})
-    registration_services.enrollment_choose_area(enrollment=enrollment, actor=candidate,
-                                                 area_id=Area.objects.get(name="济南").pk)
-    registration_services.enrollment_confirm(enrollment=enrollment, actor=candidate)
-    assert enrollment.status == "confirmed"
-    return enrollment
+    return confirmed_enrollment(candidate, exam, sittings, Area.objects.get(name="济南"))
 
 
 def _log_in(page, username):

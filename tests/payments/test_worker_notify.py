@@ -10,17 +10,16 @@ import pytest
 from django.urls import reverse
 
 from exams import demo
-from exams.models import Area, Sitting, Subject
+from exams.models import Area, Sitting
 from payments import services
 from payments.models import NotificationOutcome, OrderStatus
 from payments.providers.sandbox import SandboxProvider
 from payments.sandbox import api, signing
 from payments.sandbox.models import SandboxTransaction, TransactionStatus
-from registration import services as registration_services
 from tests.accounts.factories import EducationFactory, UserFactory
 from tests.photos.factories import approved_photo
-from tests.registration.conftest import INFO
 from tests.workers import celery_worker
+from tests.payments.conftest import confirmed_enrollment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 CLOSED_PORT_NOTIFY = "http://127.0.0.1:9/pay/notify/sandbox/"
@@ -51,20 +50,7 @@ def _confirmed_enrollment():
     candidate = UserFactory(name="李雷")
     EducationFactory(user=candidate)
     approved_photo(candidate)
-    enrollment = registration_services.enrollment_start(candidate=candidate, exam=exam)
-    registration_services.enrollment_save_info(
-        enrollment=enrollment, actor=candidate,
-        data={**INFO, "invoice_wanted": False, "invoice_type": "", "invoice_title": "", "invoice_tax_number": "",
-              "province": "", "employer": ""})
-    registration_services.enrollment_choose_subjects(
-        enrollment=enrollment, actor=candidate,
-        subject_by_sitting={sittings[0].pk: Subject.objects.get(exam=exam, code="GB").pk,
-                            sittings[1].pk: Subject.objects.get(exam=exam, code="QMS").pk})
-    registration_services.enrollment_choose_area(enrollment=enrollment, actor=candidate,
-                                                 area_id=Area.objects.get(name="济南").pk)
-    registration_services.enrollment_confirm(enrollment=enrollment, actor=candidate)
-    assert enrollment.status == "confirmed"
-    return candidate, enrollment
+    return candidate, confirmed_enrollment(candidate, exam, sittings, Area.objects.get(name="济南"))
 
 
 def _open_sandbox_transaction(order, notify_url) -> SandboxTransaction:
