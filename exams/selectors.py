@@ -1,15 +1,29 @@
 """Reads for exam pages."""
 from __future__ import annotations
 
-from . import availability
-from .models import Area, Exam, Sitting
+from django.http import Http404
+
+from core.prepared import Prepared
+
+from . import availability, catalogue
+from .models import Area, Exam, ExamStatus, Sitting
+
+
+_PUBLISHED_EXAM = Prepared(lambda p: Exam.objects.filter(pk=p.pk, status=ExamStatus.PUBLISHED))
+
+
+def published_exam_or_404(exam_id: int) -> Exam:
+    """A published exam (one prepared query: the seats page is polled at the rush), else 404."""
+    exam = _PUBLISHED_EXAM.first(pk=exam_id)
+    if exam is None:
+        raise Http404("No exam matches the given query.")
+    return exam
 
 
 def availability_table(exam: Exam) -> tuple[list[Sitting], list[tuple[Area, list[int | None]]]]:
     """All areas × all sittings of an exam, seats left (None where the area holds no such sitting)."""
-    sittings = list(exam.sittings.order_by("starts_at"))
+    known = catalogue.of(exam)
     left = availability.seats_left(exam.pk)
     area_ids = {area_id for area_id, _sitting in left}
-    rows = [(area, [left.get((area.pk, s.pk)) for s in sittings])
-            for area in Area.objects.filter(pk__in=area_ids).order_by("order", "province", "name")]
-    return sittings, rows
+    rows = [(area, [left.get((area.pk, s.pk)) for s in known.sittings]) for area in known.areas if area.pk in area_ids]
+    return known.sittings, rows

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 
+from core.prepared import Prepared
+
 from .models import Photo, PhotoStatus
 
 
@@ -20,6 +22,15 @@ def approved_photo(user, profile_key: str | None = None) -> Photo | None:
     if profile_key:
         photos = photos.filter(profile=profile_key)
     return photos.order_by("-decided_at", "-id").first()
+
+
+_APPROVED_PHOTO_OF_PROFILE = Prepared(lambda p: Photo.objects.filter(
+    owner_id=p.owner, status=PhotoStatus.APPROVED, profile=p.str("profile")).exclude(processed="").values_list("pk")[:1])
+
+
+def has_approved_photo(user, profile_key: str) -> bool:
+    """The enrollment pages' photo gate: one prepared query (core.prepared), at every step."""
+    return bool(_APPROVED_PHOTO_OF_PROFILE.rows(owner=user.pk, profile=profile_key))
 
 
 def latest_attempt(user) -> Photo | None:

@@ -97,6 +97,14 @@ class SubjectsForm(forms.Form):
             raise ValidationError(_("Choose at least one subject."))
         return data
 
+    def groups(self):
+        """For the template: each sitting's field with its radio buttons as (value, label, checked).
+        Rendered by a plain loop instead of a template per button: the page is a rush hot spot."""
+        for name in self.fields:
+            field = self[name]
+            current = "" if field.value() is None else str(field.value())
+            yield field, [(value, label, value == current) for value, label in field.field.choices]
+
     def subject_by_sitting(self) -> dict[int, int | None]:
         return {s.pk: int(v) if (v := self.cleaned_data.get(f"sitting_{s.pk}")) else None for s in self.sittings}
 
@@ -113,6 +121,11 @@ class AreaForm(forms.Form):
                 for sitting, left in option.seats)
             choices.append((option.area.pk, f"{option.area.name}（{seats}）"))
         self.fields["area"].choices = choices
+
+    def area_options(self):
+        """For the template: (value, label, selected), rendered by a plain loop (a rush hot spot)."""
+        current = "" if self["area"].value() is None else str(self["area"].value())
+        return [(value, label, str(value) == current) for value, label in self.fields["area"].choices]
 
 
 class ConfirmForm(forms.Form):

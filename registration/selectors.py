@@ -5,18 +5,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
-from exams import availability
+from core.prepared import Prepared
+from exams import availability, catalogue
 from exams.models import Area, Exam, ExamStatus, SeatQuota, Sitting
 
 from .models import INACTIVE, Enrollment, EnrollmentSubject
 
 
+# Every page of the wizard loads the enrollment: compiled once per process (core.prepared).
+_ENROLLMENT_OF_CANDIDATE = Prepared(lambda p: Enrollment.objects.select_related("exam", "area").filter(
+    pk=p.pk, candidate_id=p.candidate))
+_CHOICE_IDS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment).values_list(
+    "sitting_id", "subject_id"))
+
+
 def enrollment_for_user(pk: int, user) -> Enrollment:
     """The candidate's own enrollment, or 404 (another candidate's id finds nothing)."""
-    return get_object_or_404(
-        Enrollment.objects.select_related("exam", "area", "candidate"), pk=pk, candidate=user)
+    enrollment = _ENROLLMENT_OF_CANDIDATE.first(pk=pk, candidate=user.pk)
+    if enrollment is None:
+        raise Http404("No enrollment matches the given query.")
+    enrollment.candidate = user  # the request's user is that row: no second load
+    return enrollment
 
 
 def active_enrollment(user, exam) -> Enrollment | None:
@@ -52,7 +63,19 @@ def enrollments_of(user):
 
 
 def sittings_with_subjects(exam: Exam) -> list[Sitting]:
-    return list(exam.sittings.prefetch_related("subjects").order_by("starts_at"))
+    """The exam's sittings with their subjects (`subject_list`), from the process's catalogue."""
+    return catalogue.of(exam).sittings
+
+
+def chosen_subjects(enrollment: Enrollment) -> list[EnrollmentSubject]:
+    """For display: the choices with their sitting and subject from the catalogue (one small query);
+    choices_of() reads fees from the database for what is charged."""
+    known = catalogue.of(enrollment.exam)
+    choices = [EnrollmentSubject(enrollment=enrollment, sitting=known.sittings_by_id[sitting_id],
+                                 subject=known.subjects[subject_id])
+               for sitting_id, subject_id in _CHOICE_IDS.rows(enrollment=enrollment.pk)
+               if sitting_id in known.sittings_by_id and subject_id in known.subjects]
+    return sorted(choices, key=lambda choice: choice.sitting.starts_at)
 
 
 def choices_of(enrollment: Enrollment) -> list[EnrollmentSubject]:
@@ -77,13 +100,12 @@ def area_options(exam: Exam, sittings: list[Sitting]) -> list[AreaOption]:
     """Every area holding all the given sittings, with the seats left in each (cached figures)."""
     left = availability.seats_left(exam.pk)
     sitting_ids = {s.pk for s in sittings}
-    areas_with = {}
+    areas_with: dict[int, set] = {}
     for area_id, sitting_id in left:
         if sitting_id in sitting_ids:
             areas_with.setdefault(area_id, set()).add(sitting_id)
-    wanted = [area_id for area_id, held in areas_with.items() if held == sitting_ids]
     return [AreaOption(area=area, seats=[(s, left[(area.pk, s.pk)]) for s in sittings])
-            for area in Area.objects.filter(pk__in=wanted).order_by("order", "province", "name")]
+            for area in catalogue.of(exam).areas if areas_with.get(area.pk) == sitting_ids]
 
 
 def fresh_seats_left(exam: Exam, area_id: int, sitting_ids) -> dict[int, int]:

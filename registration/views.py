@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import is_listed_dishonest
 from core.exceptions import DomainError
+from exams import catalogue
 from exams.models import Exam, ExamStatus
 from photos import selectors as photo_selectors
 
@@ -25,7 +26,7 @@ STATUS_FOR = {InvalidChoice: 400, StepMissing: 400, NoSeatsInArea: 409}
 def _photo_gate(request, exam):
     """B4: without an approved photo for this exam body, go to the upload page first."""
     profile_key = photo_selectors.profile_key_for_exam_body(exam.body)
-    if photo_selectors.approved_photo(request.user, profile_key):
+    if photo_selectors.has_approved_photo(request.user, profile_key):
         return None
     messages.info(request, _("Upload an ID photo that passes the check before you register."))
     query = urlencode({"profile": profile_key, "next": request.get_full_path()})
@@ -135,10 +136,10 @@ def enrollment_info(request, pk):
 def enrollment_subjects(request, pk):
     enrollment = selectors.enrollment_for_user(pk, request.user)
     sittings = selectors.sittings_with_subjects(enrollment.exam)
-    initial = {f"sitting_{c.sitting_id}": str(c.subject_id) for c in selectors.choices_of(enrollment)}
+    initial = {f"sitting_{c.sitting_id}": str(c.subject_id) for c in selectors.chosen_subjects(enrollment)}
     form = forms.SubjectsForm(request.POST if request.method == "POST" else None, sittings=sittings, initial=initial)
     return _edit_page(request, enrollment, "registration/subjects_form.html", form,
-                      {**_step_context(enrollment, "subjects"), "sittings": sittings},
+                      {**_step_context(enrollment, "subjects"), "fees": catalogue.of(enrollment.exam).fees},
                       lambda f: services.enrollment_choose_subjects(enrollment=enrollment, actor=request.user,
                                                                     subject_by_sitting=f.subject_by_sitting()))
 
@@ -149,7 +150,7 @@ def enrollment_area(request, pk):
     if not enrollment.subjects_saved_at:
         messages.info(request, _("Choose your subjects first."))
         return redirect("registration:enrollment-subjects", enrollment.pk)
-    choices = selectors.choices_of(enrollment)
+    choices = selectors.chosen_subjects(enrollment)
     options = selectors.area_options(enrollment.exam, [c.sitting for c in choices])
     form = forms.AreaForm(request.POST if request.method == "POST" else None, options=options, initial={"area": enrollment.area_id})
     return _edit_page(request, enrollment, "registration/area_form.html", form,

@@ -5,7 +5,9 @@ import os
 import shutil
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+
+from exams import catalogue
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -41,6 +43,8 @@ def _fresh_state(settings):
     from django.utils import translation
 
     cache.clear()
+    caches["local"].clear()
+    catalogue.clear()
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()

@@ -45,7 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,14 +100,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker: Redis when REDIS_URL is set, otherwise in-process and tasks run eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Each process's own memory, for what is the same for every visitor and cheap to rebuild: the page
+# fragments of the layout ({% cache … using="local" %}) and an exam's sittings, subjects and areas.
+LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local",
+               "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 5000}}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="examreg"),
             "TIMEOUT": 300,
-        }
+        },
+        "local": LOCAL_CACHE,
     }
     # Sessions live in Redis only: renewing the idle timeout on every request then costs one Redis
     # write instead of a database UPDATE (a Redis restart logs people out; nothing else is lost).
@@ -115,7 +120,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "local": LOCAL_CACHE}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
@@ -160,9 +165,11 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "account_login"
 
-# Idle timeout: the session lives 30 minutes after the last request.
+# Idle timeout: the session lives 30 minutes after the last request. core.sessions renews it
+# at most once a minute (not on every request), so the timeout holds to within that minute.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_INTERVAL = 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 

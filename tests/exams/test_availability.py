@@ -111,7 +111,7 @@ def test_the_figures_live_in_redis_for_a_short_while():
     """Every web process and the worker share them: they are in Redis, not in one process's memory."""
     import redis
 
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
     built = small_exam(capacity=5)
     expected = availability.seats_left(built.exam.pk)
     client = redis.Redis.from_url(settings.REDIS_URL)
