@@ -105,6 +105,10 @@ class SubjectsForm(forms.Form):
             current = "" if field.value() is None else str(field.value())
             yield field, [(value, label, value == current) for value, label in field.field.choices]
 
+    def state_key(self) -> str:
+        """What the rendered radio groups depend on besides the exam: the values and the errors."""
+        return repr(([(name, self[name].value()) for name in self.fields], self.errors.as_data() if self.is_bound else ""))
+
     def subject_by_sitting(self) -> dict[int, int | None]:
         return {s.pk: int(v) if (v := self.cleaned_data.get(f"sitting_{s.pk}")) else None for s in self.sittings}
 

@@ -96,7 +96,14 @@ class AreaOption:
         return bool(self.seats) and all(left > 0 for _sitting, left in self.seats)
 
 
-def area_options(exam: Exam, sittings: list[Sitting]) -> list[AreaOption]:
+class AreaOptions(list):
+    """The options, and `version`: the same for the same sittings and seat figures (the key under
+    which the page's area list and seats table are cached)."""
+
+    version: int = 0
+
+
+def area_options(exam: Exam, sittings: list[Sitting]) -> AreaOptions:
     """Every area holding all the given sittings, with the seats left in each (cached figures)."""
     left = availability.seats_left(exam.pk)
     sitting_ids = {s.pk for s in sittings}
@@ -104,8 +111,11 @@ def area_options(exam: Exam, sittings: list[Sitting]) -> list[AreaOption]:
     for area_id, sitting_id in left:
         if sitting_id in sitting_ids:
             areas_with.setdefault(area_id, set()).add(sitting_id)
-    return [AreaOption(area=area, seats=[(s, left[(area.pk, s.pk)]) for s in sittings])
-            for area in catalogue.of(exam).areas if areas_with.get(area.pk) == sitting_ids]
+    options = AreaOptions(AreaOption(area=area, seats=[(s, left[(area.pk, s.pk)]) for s in sittings])
+                          for area in catalogue.of(exam).areas if areas_with.get(area.pk) == sitting_ids)
+    options.version = hash((exam.pk, tuple(s.pk for s in sittings),
+                            tuple((o.area.pk, *(n for _s, n in o.seats)) for o in options)))
+    return options
 
 
 def fresh_seats_left(exam: Exam, area_id: int, sitting_ids) -> dict[int, int]:

@@ -48,13 +48,19 @@ def _add_error(form, exc: DomainError) -> None:
 
 
 def _step_context(enrollment, current: str) -> dict:
+    done = {"info": bool(enrollment.info_saved_at), "subjects": bool(enrollment.subjects_saved_at),
+            "area": bool(enrollment.area_saved_at), "confirm": bool(enrollment.confirmed_at)}
     return {"enrollment": enrollment, "exam": enrollment.exam, "current_step": current,
             "steps": [
-                ("info", _("Registration information"), bool(enrollment.info_saved_at)),
-                ("subjects", _("Choose subjects"), bool(enrollment.subjects_saved_at)),
-                ("area", _("Choose exam area"), bool(enrollment.area_saved_at)),
-                ("confirm", _("Online payment"), bool(enrollment.confirmed_at)),
-            ]}
+                ("info", _("Registration information"), done["info"]),
+                ("subjects", _("Choose subjects"), done["subjects"]),
+                ("area", _("Choose exam area"), done["area"]),
+                ("confirm", _("Online payment"), done["confirm"]),
+            ],
+            # The tracker's links are relative to the page (/enroll/<pk>/ or /enroll/<pk>/<step>/), so
+            # the rendered tracker is the same for every candidate in the same state and is cached.
+            "step_base": "../" if current else "",
+            "step_state": "".join("1" if value else "0" for value in done.values())}
 
 
 @login_required
