@@ -20,16 +20,18 @@ logger = logging.getLogger(__name__)
 HELD, SOLD = "held", "sold"
 
 
-def _refresh_availability_on_commit(quota_ids) -> None:
+def _refresh_availability_on_commit(quota_ids, exam_id: int | None = None) -> None:
     from . import tasks
 
-    exam_ids = set(SeatQuota.objects.filter(pk__in=list(quota_ids)).values_list("exam_id", flat=True))
+    exam_ids = {exam_id} if exam_id is not None else set(
+        SeatQuota.objects.filter(pk__in=list(quota_ids)).values_list("exam_id", flat=True))
     for exam_id in exam_ids:
         transaction.on_commit(lambda exam_id=exam_id: tasks.schedule_availability_refresh(exam_id))
 
 
-def seats_take(*, quota_ids: list[int], state: str = HELD) -> None:
-    """Take one seat in each quota, all or nothing; SeatsExhausted names the full quotas."""
+def seats_take(*, quota_ids: list[int], state: str = HELD, exam_id: int | None = None) -> None:
+    """Take one seat in each quota, all or nothing; SeatsExhausted names the full quotas.
+    `exam_id`, when the caller knows that every quota is of that exam, saves looking it up."""
     if state not in (HELD, SOLD):
         raise ValueError(state)
     ordered = sorted(set(quota_ids))
@@ -37,7 +39,7 @@ def seats_take(*, quota_ids: list[int], state: str = HELD) -> None:
         raise ValueError("a quota appears twice")
     full = []
     with transaction.atomic():
-        _refresh_availability_on_commit(ordered)  # before the row locks: nothing else runs while they are held
+        _refresh_availability_on_commit(ordered, exam_id)  # before the row locks: nothing else runs while they are held
         for quota_id in ordered:
             changed = (SeatQuota.objects
                        .filter(pk=quota_id, capacity__gt=F("held") + F("sold"))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.exceptions import DomainError
+from core.prepared import Prepared
 from registration import selectors as registration_selectors
 from registration import services as registration_services
 from registration.models import Enrollment, EnrollmentStatus
@@ -66,14 +67,18 @@ def _move(order: Order, new: str, *, actor, reason: str = "", **fields) -> bool:
 
 # --------------------------------------------------------------------------- orders
 
+# The seat take's reads, compiled once per process (core.prepared): at the rush it is the hot path.
+_LOCK_ENROLLMENT = Prepared(lambda p: Enrollment.objects.select_for_update(of=("self",)).filter(pk=p.pk).values_list("pk"))
+_PENDING_ORDER = Prepared(lambda p: Order.objects.filter(enrollment_id=p.enrollment, status=O.PENDING).order_by("pk")[:1])
+
 
 def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
     """网上支付 → 支付: take the seats and create the order, or return the unpaid one (double click)."""
     if provider not in providers.enabled():
         raise OrderNotPayable(_("This payment platform is not available."))
     with transaction.atomic():
-        Enrollment.objects.select_for_update(of=("self",)).get(pk=enrollment.pk)
-        existing = Order.objects.filter(enrollment=enrollment, status=O.PENDING).first()
+        _LOCK_ENROLLMENT.rows(pk=enrollment.pk)
+        existing = _PENDING_ORDER.first(enrollment=enrollment.pk)
         if existing:
             return existing
         choices = registration_selectors.choices_of(enrollment)

@@ -78,8 +78,13 @@ def chosen_subjects(enrollment: Enrollment) -> list[EnrollmentSubject]:
     return sorted(choices, key=lambda choice: choice.sitting.starts_at)
 
 
+_CHOICES = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment)
+                    .select_related("sitting", "subject").order_by("sitting__starts_at"))
+
+
 def choices_of(enrollment: Enrollment) -> list[EnrollmentSubject]:
-    return list(enrollment.choices.select_related("sitting", "subject").order_by("sitting__starts_at"))
+    """The choices with their sittings and subjects (fees) from the database, by sitting time."""
+    return _CHOICES.all(enrollment=enrollment.pk)
 
 
 def total_fee(choices) -> Decimal:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import is_listed_dishonest
 from core.audit import audit_log
+from core.prepared import Prepared
 from exams import services as exam_services
 from exams.exceptions import SeatsExhausted
 from exams.models import Area, ReviewMode, SeatQuota, Sitting
@@ -22,10 +23,22 @@ INFO_FIELDS = ("province", "nationality", "ethnicity", "residence_city", "educat
                "mailing_address", "email", "invoice_wanted", "invoice_type", "invoice_title", "invoice_tax_number")
 
 
+# of=("self",): lock this enrollment only, never the exam row every candidate shares. Compiled once
+# per process (core.prepared): every step and every seat take starts here.
+_LOCK = Prepared(lambda p: Enrollment.objects.select_for_update(of=("self",)).select_related("exam", "candidate")
+                 .filter(pk=p.pk))
+_CHOSEN_SITTING_IDS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment)
+                               .values_list("sitting_id"))
+_QUOTA_IDS_FOR_CHOICES = Prepared(lambda p: SeatQuota.objects.filter(
+    exam_id=p.exam, area_id=p.area, sitting_id__in=EnrollmentSubject.objects.filter(
+        enrollment_id=p.enrollment).values("sitting_id")).values_list("pk").order_by("pk"))
+
+
 def _lock(enrollment: Enrollment) -> Enrollment:
-    # of=("self",): lock this enrollment only, never the exam row every candidate shares.
-    return (Enrollment.objects.select_for_update(of=("self",)).select_related("exam", "candidate")
-            .get(pk=enrollment.pk))
+    locked = _LOCK.first(pk=enrollment.pk)
+    if locked is None:
+        raise Enrollment.DoesNotExist(f"enrollment {enrollment.pk} is gone")
+    return locked
 
 
 def _ensure_open(exam) -> None:
@@ -219,9 +232,9 @@ def enrollment_withdraw(*, enrollment: Enrollment, actor) -> None:
 
 
 def _quota_ids(enrollment: Enrollment, area_id: int) -> list[int]:
-    sitting_ids = list(enrollment.choices.values_list("sitting_id", flat=True))
-    quotas = list(SeatQuota.objects.filter(exam=enrollment.exam, area_id=area_id, sitting_id__in=sitting_ids)
-                  .values_list("pk", flat=True))
+    sitting_ids = _CHOSEN_SITTING_IDS.rows(enrollment=enrollment.pk)
+    quotas = [pk for (pk,) in _QUOTA_IDS_FOR_CHOICES.rows(exam=enrollment.exam_id, area=area_id,
+                                                           enrollment=enrollment.pk)]
     if len(quotas) != len(sitting_ids):
         raise InvalidChoice(_("This area does not hold all of your sittings. Choose another area."), field="area")
     return quotas
@@ -242,7 +255,7 @@ def enrollment_seats_take(*, enrollment: Enrollment, actor) -> list[int]:
         # The quota rows are locked last, so they stay locked only until the commit: every other
         # write of this transaction is already done (a hot quota serves far more takes per second).
         try:
-            exam_services.seats_take(quota_ids=quota_ids)
+            exam_services.seats_take(quota_ids=quota_ids, exam_id=locked.exam_id)
         except SeatsExhausted:
             problem = _seat_problem(locked, locked.area_id)
             raise problem or SeatsExhausted(quota_ids)
