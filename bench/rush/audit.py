@@ -1,10 +1,69 @@
 """After the rush, straight from the database: seats against capacity, money against seats.
 
-Runs in the launcher (django.setup() with the bench database) once the worker has drained."""
+Runs in the launcher (django.setup() with the bench database) once the worker has drained and
+the phases are over. With the takes phase, also what its burst left (takes_audit): the takes the
+load generator saw are the unpaid orders of the phase's enrollments and the seats they hold in
+the hot quotas, and no hot quota is oversold."""
 from __future__ import annotations
 
 
-def audit(exam_id: int) -> dict:
+def takes_audit(enrollment_ids: list[int], takes: int, seats: int, quotas: dict) -> dict:
+    """`takes` successful takes seen over HTTP, holding `seats` seats (one per chosen sitting);
+    `quotas` are the hot quotas as seed.size_takes_quotas left them before the burst."""
+    from django.db.models import Count
+
+    from exams.models import SeatQuota
+    from payments.models import Order, OrderLine, OrderStatus
+    from registration.models import (
+        Enrollment,
+        EnrollmentSeat,
+        EnrollmentStatus,
+        SeatState,
+    )
+
+    orders = Order.objects.filter(enrollment_id__in=enrollment_ids)
+    seat_rows = EnrollmentSeat.objects.filter(enrollment_id__in=enrollment_ids)
+    hot_ids = [quota["quota_id"] for quota in quotas.values()]
+    now = SeatQuota.objects.in_bulk(hot_ids)
+    hot = {}
+    for name, before in quotas.items():
+        quota = now[before["quota_id"]]
+        hot[name] = {"capacity": quota.capacity, "sold": quota.sold, "held": quota.held,
+                     "held_before": before["held_before"], "oversold": quota.held + quota.sold > quota.capacity}
+    statuses = dict(Enrollment.objects.filter(pk__in=enrollment_ids).values_list("status").annotate(n=Count("pk")))
+    return {
+        "takes_seen": takes, "seats_of_takes_seen": seats,
+        "pending_orders": orders.filter(status=OrderStatus.PENDING).count(),
+        "other_orders": orders.exclude(status=OrderStatus.PENDING).count(),
+        "pending_order_lines": OrderLine.objects.filter(order__in=orders.filter(status=OrderStatus.PENDING)).count(),
+        "held_seat_rows": seat_rows.filter(state=SeatState.HELD).count(),
+        "seat_rows_outside_hot_quotas": seat_rows.exclude(quota_id__in=hot_ids).count(),
+        "hot_quota_held_increase": sum(q["held"] - q["held_before"] for q in hot.values()),
+        "enrollment_statuses": statuses,
+        "awaiting_payment": statuses.get(EnrollmentStatus.PENDING_PAYMENT, 0),
+        "hot_quotas": hot,
+    }
+
+
+def _takes_problems(takes: dict) -> list[str]:
+    found = []
+    if takes["pending_orders"] != takes["takes_seen"]:
+        found.append(f"takes phase: {takes['takes_seen']} takes seen but {takes['pending_orders']} unpaid orders")
+    if takes["other_orders"]:
+        found.append(f"takes phase: {takes['other_orders']} order(s) not unpaid")
+    seats = takes["seats_of_takes_seen"]
+    for what in ("pending_order_lines", "held_seat_rows", "hot_quota_held_increase"):
+        if takes[what] != seats:
+            found.append(f"takes phase: {what.replace('_', ' ')} {takes[what]} != {seats} seats of the takes seen")
+    if takes["seat_rows_outside_hot_quotas"]:
+        found.append(f"takes phase: {takes['seat_rows_outside_hot_quotas']} seat(s) outside the hot quotas")
+    if takes["awaiting_payment"] != takes["takes_seen"]:
+        found.append(f"takes phase: {takes['awaiting_payment']} enrollments awaiting payment != takes seen")
+    found.extend(f"takes phase: {name} oversold" for name, quota in takes["hot_quotas"].items() if quota["oversold"])
+    return found
+
+
+def audit(exam_id: int, takes: dict | None = None) -> dict:
     from django.db.models import Count, Q
 
     from exams.models import SeatQuota
@@ -64,6 +123,7 @@ def audit(exam_id: int) -> dict:
         "candidates_two_active_enrollments": two_active,
         "candidates_two_seats_in_a_sitting": sorted(set(two_seats)),
         "invariant_violations": invariants,
+        "takes": takes_audit(**takes) if takes else None,
     }
     result["problems"] = problems(result)
     return result
@@ -85,4 +145,6 @@ def problems(result: dict) -> list[str]:
     if result["candidates_two_seats_in_a_sitting"]:
         found.append(f"{len(result['candidates_two_seats_in_a_sitting'])} candidate(s) with two seats in one sitting")
     found.extend(f"invariant: {problem}" for problem in result["invariant_violations"])
+    if result["takes"]:
+        found.extend(_takes_problems(result["takes"]))
     return found

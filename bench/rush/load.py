@@ -1,47 +1,69 @@
-"""The rush's load generator: a separate process with asyncio and aiohttp, talking HTTP to the
-gunicorn server on 127.0.0.1 the way browsers do.
+"""The rush's load generator: a separate process talking HTTP to the gunicorn server on
+127.0.0.1 the way browsers do, phase after phase.
 
-    python -m bench.rush.load --plan PLAN.json --out RESULT.json [--clients 64] [--duration 60] ...
+    python -m bench.rush.load --plan PLAN.json --out RESULT.json [--clients 64] [--duration 40] ...
 
-The launcher (bench.rush.run) starts it and talks to it over stdin/stdout, one JSON line each way:
+The launcher (bench.rush.run) starts it and talks to it over stdin/stdout, one JSON line each way.
+The login and flow phases use aiohttp; the pages and takes phases use the lean HTTP/1.1 client
+of bench/rush/http1.py (one kept-alive connection per client coroutine), which costs the client
+a fraction of aiohttp's CPU per request.
 
-1. Every candidate logs in (login page → POST with the picture code "PASSED" → the exam list,
-   where the exam is "not open yet"), `--clients` at a time. These requests are reported apart
-   and do not count in the rush figures.
-2. It prints {"event": "logged_in", ...} and waits for {"opens_at": <unix time>} on stdin: the
-   launcher has moved the exam's registration_opens_at there.
-3. At the opening, `--clients` concurrent clients take candidates from the queue (random order,
-   hot and other first choices mixed) and take each one through the whole flow: exam list →
-   notice (accept) → information → subjects → area (the first choice; on 409 "sold out", another
-   area that the page shows with seats left) → confirm → payment page → order (the seat take) →
-   the sandbox gateway → pay → back to the platform's return URL, which asks the platform. Every
-   POST that redirects is followed like a browser follows it. An order refused because the seats
-   went between the area step and the order sends the candidate back to the area step.
-4. No new candidate starts after `--duration` seconds; flows under way get `--grace` seconds to
-   finish. Then it writes the result file and prints {"event": "done"}.
+1. Login (not counted): every candidate logs in (login page → POST with the picture code "PASSED"
+   → the exam list, where the exam is "not open yet"), `--clients` at a time. It prints
+   {"event": "logged_in", ...} and waits for {"opens_at": <unix time>} on stdin: the launcher has
+   moved the exam's registration_opens_at there.
+2. Flow (the journey): at the opening, `--clients` concurrent clients take candidates from the
+   queue (random order, hot and other first choices mixed) and take each one through the whole
+   flow: exam list → notice (accept) → information → subjects → area (the first choice; on 409
+   "sold out", another area that the page shows with seats left) → confirm → payment page → order
+   (the seat take) → the sandbox gateway → pay → back to the platform's return URL, which asks the
+   platform. Every POST that redirects is followed like a browser follows it. An order refused
+   because the seats went between the area step and the order sends the candidate back to the
+   area step. No new candidate starts after `--duration` seconds; flows under way get `--grace`
+   seconds to finish. Then it writes --out and prints {"event": "done", "phase": "flow"}.
+3. It waits for {"prepared": PATH or null} on stdin: the launcher has given the pages and takes
+   candidates sessions (their keys are sent as the session cookie; they never log in over HTTP)
+   and enrollments, and lists them in PATH with where each phase writes its result.
+4. Pages (if prepared): it prints {"event": "ready", "phase": "pages"} and waits for
+   {"start_at": <unix time>}. Then `--pages-clients` clients, for `--pages-duration` seconds, each
+   take the next candidate in turn (cycling through them) and GET that candidate's three pages:
+   the exam's seats-left page, the subjects step and the area step of an enrollment that is at the
+   area step. Every answer must be 200 and hold its page's marker (MARKERS); a missing marker is
+   counted per page.
+5. Takes (if prepared): the candidates have confirmed enrollments for a hot area. Not counted:
+   `--takes-clients` clients GET each candidate's payment page (200, with the pay form), which
+   sets its csrftoken cookie as in a browser. It prints {"event": "ready", "phase": "takes"} and
+   waits for {"start_at": ...}; at that instant the same clients, on the same kept-alive
+   connections, POST the order (provider=sandbox), one per candidate, until every candidate has
+   had its attempt or `--takes-timeout` seconds have passed. A take redirects to the sandbox
+   gateway; a refusal (the seats are gone) back to the payment page; both are 302.
+   The orders are left unpaid.
+Each phase writes its result file and prints {"event": "done", "phase": ...}.
 
 Each candidate is one browser: its own cookie jar (sessionid, csrftoken, messages), the CSRF token
 read from the csrftoken cookie and sent as the csrfmiddlewaretoken field with an Origin header,
 and its own client address in X-Forwarded-For (the bench settings trust one proxy, the role this
-process also plays), so per-address login limits apply per candidate. Connections are pooled and
-kept alive, `--clients` at most. Pages are read with a few regular expressions, not a DOM.
+process also plays), so per-address login limits apply per candidate. Connections are kept
+alive, `--clients` at most per phase. Pages are read with a few regular expressions, not a DOM.
 
-Every loop is bounded: by the number of candidates, by attempts per step and by time."""
+Every loop is bounded: by the number of candidates (or requests), by attempts per step and by time."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import collections
+import gc
 import html
 import json
 import random
 import re
 import sys
 import time
-from http.cookies import SimpleCookie
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+
+from . import http1
 
 LOGIN_LABELS = ("login_page", "login", "exam_list_before")
 # Labels of the candidate's own pages (everything but the payment platform's checkout).
@@ -52,7 +74,19 @@ EXPECTED = {
     "info": {200}, "info_post": {302}, "subjects": {200}, "subjects_post": {302},
     "area": {200}, "area_post": {302, 409}, "confirm": {200}, "confirm_post": {302, 409},
     "payment_page": {200}, "order_post": {302}, "gateway": {200}, "sandbox_pay": {200}, "return": {302},
+    "availability": {200},
 }
+# The information step as the flow fills it in (bench/rush/prepare.py saves the same for the
+# pages and takes candidates), without the candidate's own mobile and e-mail.
+INFO_FORM = {"nationality": "CN", "ethnicity": "01", "residence_city": "北京市", "education_level": "bachelor",
+             "employer": "某认证有限公司", "mailing_address": "北京市海淀区学院路 30 号", "invoice_wanted": "False"}
+# What proves each page of the pages phase is the real page (templates/exams/availability.html,
+# templates/registration/subjects_form.html and area_form.html); the subjects page must also have
+# a field name="sitting_<id>" for every sitting of the exam.
+MARKERS = {"availability": b'id="availability"', "subjects": b'name="sitting_', "area": b'data-testid="area-availability"'}
+AGENT = "bench-rush/1"
+MAX_TRANSPORT_FAILURES = 5  # a client of the pages phase stops after this many requests in a row without an answer
+
 MAX_AREA_ATTEMPTS = 8  # area choices per candidate (first choice + fallbacks + retries after a lost order)
 RETRYABLE = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 
@@ -86,39 +120,52 @@ class Stats:
             self.events.append((round(started - self.t0, 4), round(ended - self.t0, 4), label, status))
 
 
-class Browser:
-    """One candidate's browser: cookie jar, client address, the requests it makes."""
+def _local(url: str) -> str:
+    """The path and query of a URL (Location headers may be absolute)."""
+    if not url.startswith("http"):
+        return url
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class Identity:
+    """One candidate's browser as the server sees it: its cookie jar and its client address."""
+
+    def __init__(self, base: str, person: dict, cookies: dict[str, str] | None = None, csrf_cookie: str = "csrftoken"):
+        self.base, self.person, self.csrf_cookie = base, person, csrf_cookie
+        self.cookies: dict[str, str] = dict(cookies or {})
+
+    def headers(self, method: str, client: str) -> dict[str, str]:
+        headers = {"X-Forwarded-For": self.person["address"], "Accept-Language": "zh-CN,zh;q=0.9",
+                   "User-Agent": f"{AGENT} ({client})"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if method == "POST":
+            headers["Origin"] = self.base
+        return headers
+
+    def form(self, data: dict | None) -> dict:
+        """A POST's fields, with the CSRF token from the cookie as a browser's page would have it."""
+        return {**(data or {}), "csrfmiddlewaretoken": self.cookies.get(self.csrf_cookie, "")}
+
+
+class Browser(Identity):
+    """One candidate's browser in the login and flow phases (aiohttp): the requests it makes."""
 
     def __init__(self, http: aiohttp.ClientSession, base: str, person: dict, password: str, stats: Stats):
-        self.http, self.base, self.person, self.password, self.stats = http, base, person, password, stats
-        self.cookies: dict[str, str] = {}
+        super().__init__(base, person)
+        self.http, self.password, self.stats = http, password, stats
         self.outcome = {"username": person["username"], "first_area": person["first_area"], "area": None,
                         "fallbacks": 0, "lost_orders": 0, "started_at": None, "take_at": None, "done_at": None,
                         "error": None,
                         "orders": []}  # [area id, ms, seats taken?] per order POST
 
-    def _store_cookies(self, response) -> None:
-        for header in response.headers.getall("Set-Cookie", []):
-            jar = SimpleCookie()
-            jar.load(header)
-            for key, morsel in jar.items():
-                if morsel["max-age"] == "0" or "1970" in (morsel["expires"] or ""):
-                    self.cookies.pop(key, None)
-                else:
-                    self.cookies[key] = morsel.value
-
     async def request(self, label: str, method: str, url: str, data: dict | None = None) -> tuple[int, str, str]:
         """(status, Location path, body); the body is read for 200/4xx/5xx answers only."""
-        if url.startswith("http"):
-            parts = urlsplit(url)
-            url = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = {"X-Forwarded-For": self.person["address"], "Accept-Language": "zh-CN,zh;q=0.9",
-                   "User-Agent": "bench-rush/1 (aiohttp)"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        url = _local(url)
+        headers = self.headers(method, "aiohttp")
         if method == "POST":
-            headers["Origin"] = self.base
-            data = {**(data or {}), "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            data = self.form(data)
         for attempt in range(2):
             started = time.perf_counter()
             try:
@@ -126,7 +173,7 @@ class Browser:
                                              allow_redirects=False) as response:
                     body = await response.text() if response.status not in (301, 302, 303) else ""
                     ended = time.perf_counter()
-                    self._store_cookies(response)
+                    http1.store_cookies(self.cookies, response.headers.getall("Set-Cookie", []))
                     location = response.headers.get("Location", "")
                     status = response.status
             except RETRYABLE as exc:
@@ -141,10 +188,7 @@ class Browser:
                 self.stats.transport_errors[f"{label} {type(exc).__name__}"] += 1
                 raise FlowError(f"{label}: {type(exc).__name__}") from exc
             self.stats.record(label, status, started, ended)
-            if location.startswith("http"):
-                parts = urlsplit(location)
-                location = parts.path + (f"?{parts.query}" if parts.query else "")
-            return status, location, body
+            return status, _local(location), body
         raise AssertionError("unreachable")
 
     async def expect(self, label, method, url, data=None, statuses=(200,)):
@@ -186,9 +230,7 @@ class Browser:
 
         await self.expect("info", "GET", f"/enroll/{pk}/info/")
         await self.expect("info_post", "POST", f"/enroll/{pk}/info/", {
-            "nationality": "CN", "ethnicity": "01", "residence_city": "北京市", "education_level": "bachelor",
-            "employer": "某认证有限公司", "mobile": self.person["mobile"], "mailing_address": "北京市海淀区学院路 30 号",
-            "email": self.person["email"], "invoice_wanted": "False"}, statuses=(302,))
+            **INFO_FORM, "mobile": self.person["mobile"], "email": self.person["email"]}, statuses=(302,))
         await self.expect("progress", "GET", progress)
 
         _s, _l, body = await self.expect("subjects", "GET", f"/enroll/{pk}/subjects/")
@@ -267,28 +309,86 @@ class Browser:
         return rng.choice(available)
 
 
+# --------------------------------------------------------------------------- the lean client
+
+
+class LeanClient:
+    """One client coroutine of the pages and takes phases: one kept-alive connection
+    (bench/rush/http1.py), requests made for whichever candidate it serves."""
+
+    def __init__(self, base: str, stats: Stats, timeout: float):
+        parts = urlsplit(base)
+        self.connection = http1.Connection(parts.hostname, parts.port, timeout)
+        self.stats = stats
+
+    async def request(self, identity: Identity, label: str, method: str, path: str,
+                      data: dict | None = None) -> http1.Response:
+        """The answer, recorded under `label`; http1.TransportError (counted) when there is none."""
+        headers = [f"{name}: {value}" for name, value in identity.headers(method, "lean").items()]
+        body = b""
+        if method == "POST":
+            headers.append("Content-Type: application/x-www-form-urlencoded")
+            body = urlencode(identity.form(data)).encode()
+        reconnects = self.connection.reconnects
+        started = time.perf_counter()
+        try:
+            response = await self.connection.request(method, path, headers, body)
+        except http1.TransportError as exc:
+            self.stats.transport_errors[f"{label} {exc}"[:80]] += 1
+            raise
+        finally:
+            self.stats.retries += self.connection.reconnects - reconnects
+        self.stats.record(label, response.status, started, time.perf_counter())
+        http1.store_cookies(identity.cookies, response.set_cookies())
+        return response
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 # --------------------------------------------------------------------------- phases
 
 
 async def _run_pool(items, worker, clients: int, deadline: float | None):
-    """`clients` coroutines take items in order until none is left or the deadline passed."""
+    """`clients` coroutines take items in order until none is left or the deadline passed;
+    worker(item, slot) learns which of them (0 .. clients - 1) runs it."""
     queue = collections.deque(items)
     started = 0
 
-    async def loop():
+    async def loop(slot):
         nonlocal started
         while queue and (deadline is None or time.perf_counter() < deadline):
             item = queue.popleft()
             started += 1
-            await worker(item)
+            await worker(item, slot)
 
-    await asyncio.gather(*(loop() for _ in range(clients)))
+    await asyncio.gather(*(loop(slot) for slot in range(clients)))
     return started, len(queue)
 
 
 def _emit(message: dict) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
+
+
+def _read_command() -> dict:
+    """The launcher's next line on stdin."""
+    line = sys.stdin.readline()
+    if not line:
+        raise SystemExit("the launcher closed stdin")
+    return json.loads(line)
+
+
+async def _command() -> dict:
+    return await asyncio.get_running_loop().run_in_executor(None, _read_command)
+
+
+async def _start(phase: str) -> float:
+    """Say the phase is ready, wait for the launcher's start instant; returns it (perf_counter)."""
+    _emit({"event": "ready", "phase": phase})
+    start_at = (await _command())["start_at"]
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    return time.perf_counter()
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -299,7 +399,21 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[max(0, min(len(ordered) - 1, int(-(-q * len(ordered) // 100)) - 1))]
 
 
+def _summary(stats: Stats) -> dict:
+    """Per label: count, latency percentiles (ms) and statuses."""
+    return {label: {"count": len(values), "p50_ms": _percentile(values, 50), "p95_ms": _percentile(values, 95),
+                    "p99_ms": _percentile(values, 99), "max_ms": max(values),
+                    "status": {str(k): v for k, v in sorted(stats.status[label].items())}}
+            for label, values in stats.latency.items()}
+
+
+def _stats_result(stats: Stats) -> dict:
+    return {"labels": _summary(stats), "events": stats.events, "retries": stats.retries,
+            "unexpected": dict(stats.unexpected), "transport_errors": dict(stats.transport_errors)}
+
+
 async def main_async(args, plan: dict) -> dict:
+    """The login and flow phases (aiohttp)."""
     base = plan["base_url"].rstrip("/")
     stats = Stats()
     timeout = aiohttp.ClientTimeout(total=args.request_timeout)
@@ -312,7 +426,7 @@ async def main_async(args, plan: dict) -> dict:
         # 1. Logins, before the window opens.
         logged_in, login_failures = [], collections.Counter()
 
-        async def log_in(browser):
+        async def log_in(browser, _slot):
             try:
                 await browser.log_in()
                 logged_in.append(browser)
@@ -328,8 +442,7 @@ async def main_async(args, plan: dict) -> dict:
                "requests_per_s": round(login_requests / max(login_s, 1e-9), 1)})
 
         # 2. The launcher opens the window.
-        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-        opens_at = json.loads(line)["opens_at"]
+        opens_at = (await _command())["opens_at"]
         await asyncio.sleep(max(0.0, opens_at - time.time()))
 
         # 3. The rush.
@@ -341,7 +454,7 @@ async def main_async(args, plan: dict) -> dict:
         order = sorted(logged_in, key=lambda browser: position[id(browser)])
         flow_errors = collections.Counter()
 
-        async def enroll(browser):
+        async def enroll(browser, _slot):
             try:
                 await browser.enroll(plan, random.Random(browser.person["username"]), t0)
             except FlowError as exc:
@@ -368,21 +481,124 @@ async def main_async(args, plan: dict) -> dict:
                           and b.outcome["done_at"] is None and b.outcome["error"] is None)
         rush_s = time.perf_counter() - t0
 
-    outcomes = [b.outcome for b in order]
-    summary = {}
-    for label, values in stats.latency.items():
-        summary[label] = {"count": len(values), "p50_ms": _percentile(values, 50), "p95_ms": _percentile(values, 95),
-                          "p99_ms": _percentile(values, 99), "max_ms": max(values),
-                          "status": {str(k): v for k, v in sorted(stats.status[label].items())}}
-    result = {
+    return {
         "clients": args.clients, "duration_s": args.duration, "grace_s": args.grace,
         "candidates": len(people), "logged_in": len(logged_in), "login_failures": dict(login_failures),
         "login_s": login_s, "rush_s": rush_s, "flows_started": started_flows, "flows_not_started": not_started,
-        "flows_cut_off": cut_off, "flow_errors": dict(flow_errors), "retries": stats.retries,
-        "unexpected": dict(stats.unexpected), "transport_errors": dict(stats.transport_errors),
-        "labels": summary, "events": stats.events, "outcomes": outcomes,
+        "flows_cut_off": cut_off, "flow_errors": dict(flow_errors), **_stats_result(stats),
+        "outcomes": [b.outcome for b in order],
     }
-    return result
+
+
+async def pages_phase(args, base: str, prepared: dict, people: list[dict]) -> dict:
+    """`--pages-clients` clients GET the three pages of one candidate after another (cycling
+    through them) for `--pages-duration` seconds; answers are checked for their page's marker."""
+    stats = Stats()
+    exam_id, cookie = prepared["exam_id"], prepared["session_cookie"]
+    sitting_fields = [f'name="sitting_{sitting}"'.encode() for sitting in prepared["sittings"]]
+    visits = []
+    for person in people:
+        pk = person["enrollment"]
+        visits.append((Identity(base, person, {cookie: person["session"]}), (
+            ("availability", f"/exams/{exam_id}/availability/", (MARKERS["availability"],)),
+            ("subjects", f"/enroll/{pk}/subjects/", (MARKERS["subjects"], *sitting_fields)),
+            ("area", f"/enroll/{pk}/area/", (MARKERS["area"],)))))
+    marker_missing = collections.Counter()
+    t0 = stats.t0 = await _start("pages")
+    deadline = t0 + args.pages_duration
+    tickets = iter(range(int(args.pages_duration * 20_000)))  # shared by the clients: a bound by count too
+
+    async def client():
+        lean = LeanClient(base, stats, args.request_timeout)
+        failures = 0
+        try:
+            for ticket in tickets:
+                identity, pages = visits[ticket % len(visits)]
+                for label, path, markers in pages:
+                    if time.perf_counter() >= deadline or failures >= MAX_TRANSPORT_FAILURES:
+                        return
+                    try:
+                        response = await lean.request(identity, label, "GET", path)
+                    except http1.TransportError:
+                        failures += 1
+                        continue
+                    failures = 0
+                    if response.status == 200 and not all(marker in response.body for marker in markers):
+                        marker_missing[label] += 1
+        finally:
+            lean.close()
+
+    await asyncio.gather(*(client() for _ in range(args.pages_clients)))
+    return {"clients": args.pages_clients, "planned_s": args.pages_duration, "duration_s": time.perf_counter() - t0,
+            "candidates": len(people), "marker_missing": dict(marker_missing), **_stats_result(stats)}
+
+
+async def takes_phase(args, base: str, prepared: dict, people: list[dict]) -> dict:
+    """Each candidate's payment page first (not counted: it sets the csrftoken cookie), then at one
+    instant `--takes-clients` clients POST the orders, one per candidate, until all had their try."""
+    warm, stats = Stats(), Stats()
+    cookie, csrf_cookie = prepared["session_cookie"], prepared["csrf_cookie"]
+    candidates = [(index, Identity(base, person, {cookie: person["session"]}, csrf_cookie))
+                  for index, person in enumerate(people)]
+    clients = [LeanClient(base, warm, args.request_timeout) for _ in range(args.takes_clients)]
+    ready, not_ready = [], collections.Counter()
+
+    async def warm_up(item, slot):
+        _index, identity = item
+        pk = identity.person["enrollment"]
+        try:
+            response = await clients[slot].request(identity, "payment_page", "GET", f"/pay/enrollment/{pk}/")
+        except http1.TransportError as exc:
+            not_ready[f"payment page: {exc}"[:80]] += 1
+            return
+        if response.status != 200:
+            not_ready[f"payment page: HTTP {response.status}"] += 1
+        elif f'action="/pay/enrollment/{pk}/order/"'.encode() not in response.body:
+            not_ready["payment page without the pay form"] += 1
+        elif csrf_cookie not in identity.cookies:
+            not_ready["no CSRF cookie after the payment page"] += 1
+        else:
+            ready.append(item)
+
+    started = time.perf_counter()
+    _n, warm_skipped = await _run_pool(candidates, warm_up, args.takes_clients, started + args.takes_timeout)
+    warm_s = time.perf_counter() - started
+    ready.sort(key=lambda item: item[0])  # the plan's order
+    attempts = []
+    for lean in clients:
+        lean.stats = stats
+    t0 = stats.t0 = await _start("takes")
+
+    async def take(item, slot):
+        _index, identity = item
+        person, pk = identity.person, identity.person["enrollment"]
+        started = time.perf_counter()
+        try:
+            response = await clients[slot].request(identity, "order_post", "POST", f"/pay/enrollment/{pk}/order/",
+                                                   {"provider": "sandbox"})
+            status, location = response.status, _local(response.header("location"))
+        except http1.TransportError:
+            status, location = None, ""
+        ended = time.perf_counter()
+        if status == 302 and location.startswith("/sandbox-pay/gateway/"):
+            outcome = "take"
+        elif status == 302 and location == f"/pay/enrollment/{pk}/":
+            outcome = "refused"  # the seats are gone: back to the payment page, which says so
+        else:
+            outcome = "transport error" if status is None else f"HTTP {status} to {location[:40] or '-'}"
+        attempts.append([person["username"], person["area"], len(person["choices"]), round(started - t0, 5),
+                         round(ended - t0, 5), status, outcome])
+
+    try:
+        attempted, not_attempted = await _run_pool(ready, take, args.takes_clients, t0 + args.takes_timeout)
+    finally:
+        for lean in clients:
+            lean.close()
+    return {"clients": args.takes_clients, "candidates": len(people),
+            "warmup": {"seconds": warm_s, "ready": len(ready), "not_ready": dict(not_ready),
+                       "not_started": warm_skipped, **_stats_result(warm)},
+            "burst_s": time.perf_counter() - t0, "attempted": attempted, "not_attempted": not_attempted,
+            "attempts": attempts, **_stats_result(stats)}
 
 
 def main(argv=None) -> int:
@@ -391,10 +607,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--candidates", type=int, default=0, help="use only the first N of the plan (0: all)")
-    parser.add_argument("--duration", type=float, default=60.0, help="no new candidate starts after this (s)")
-    parser.add_argument("--grace", type=float, default=15.0, help="time for flows under way to finish (s)")
-    parser.add_argument("--login-timeout", type=float, default=40.0,
+    parser.add_argument("--duration", type=float, default=40.0, help="no new candidate starts after this (s)")
+    parser.add_argument("--grace", type=float, default=10.0, help="time for flows under way to finish (s)")
+    parser.add_argument("--login-timeout", type=float, default=15.0,
                         help="candidates not logged in by then stay out of the rush (s)")
+    parser.add_argument("--pages-clients", type=int, default=64)
+    parser.add_argument("--pages-duration", type=float, default=20.0)
+    parser.add_argument("--takes-clients", type=int, default=64)
+    parser.add_argument("--takes-timeout", type=float, default=60.0,
+                        help="bound of the takes phase's warm-up and, apart, of its burst (s)")
     parser.add_argument("--request-timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
     with open(args.plan, encoding="utf-8") as handle:
@@ -402,7 +623,24 @@ def main(argv=None) -> int:
     result = asyncio.run(main_async(args, plan))
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
-    _emit({"event": "done", "rush_s": round(result["rush_s"], 2)})
+    _emit({"event": "done", "phase": "flow", "rush_s": round(result["rush_s"], 2)})
+
+    # The pages and takes phases, for the candidates the launcher prepared (if it did).
+    prepared_path = _read_command().get("prepared")
+    if not prepared_path:
+        return 0
+    gc.collect()
+    gc.freeze()  # the flow's results stay in memory: later collections need not walk them again
+    with open(prepared_path, encoding="utf-8") as handle:
+        prepared = json.load(handle)
+    for phase, run in (("pages", pages_phase), ("takes", takes_phase)):
+        spec = prepared.get(phase)
+        if not spec:
+            continue
+        result = asyncio.run(run(args, plan["base_url"].rstrip("/"), prepared, spec["people"]))
+        with open(spec["out"], "w", encoding="utf-8") as handle:
+            json.dump(result, handle)
+        _emit({"event": "done", "phase": phase})
     return 0
 
 

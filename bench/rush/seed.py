@@ -10,7 +10,14 @@ take). Every other area has enough seats for every candidate of that sitting, so
 back is left out.
 
 Registration opens a day from now; the launcher moves `registration_opens_at` to a few seconds
-ahead once the candidates have logged in (open_registration)."""
+ahead once the candidates have logged in (open_registration).
+
+On top of the N candidates of the flow (and the probe's two), `pages` and `takes` more candidates
+are seeded for the launcher's pages and takes phases (bench/rush/prepare.py gives them sessions
+and enrollments later). Their plans come from a random generator of their own, so the flow's
+candidates, their order and the quotas are the same whatever those numbers are; the takes
+candidates all have a hot first-choice area (北京 or 上海, in the ratio of HOT_SHARE).
+size_takes_quotas() adds seats to the hot quotas for the takes phase."""
 from __future__ import annotations
 
 import datetime
@@ -26,6 +33,7 @@ HOT_AREAS = ("北京", "上海")
 # Share of the candidates whose first choice is each hot area; the rest choose among the others.
 HOT_SHARE = {"北京": 0.30, "上海": 0.20}
 HOT_CAPACITY_FRACTION = 10  # a hot area gets 1/10 of its first-choice demand
+TAKES_SEATS_SHARE = 0.5  # the takes phase adds seats for half the burst's demand on each hot quota
 # Which sittings a candidate takes: both, the first only, the second only.
 SITTING_MIX = ((0.70, (0, 1)), (0.15, (0,)), (0.15, (1,)))
 ID_REGIONS = ("110101", "310104", "370102", "440106", "320106", "330106", "420102", "510104")
@@ -65,13 +73,14 @@ def _shared_photo_files() -> tuple[str, str]:
     return original, processed
 
 
-def _plan_candidates(candidates: int, areas: list, rng: random.Random) -> list[dict]:
-    """Each candidate's first-choice area and sittings (indexes into the exam's sittings)."""
+def _plan_candidates(candidates: int, areas: list, rng: random.Random, hot_only: bool = False) -> list[dict]:
+    """Each candidate's first-choice area and sittings (indexes into the exam's sittings); with
+    `hot_only`, the first choice is a hot area, in the ratio of their HOT_SHARE."""
     hot = [a for a in areas if a.name in HOT_AREAS]
     cold = [a for a in areas if a.name not in HOT_AREAS]
     plans = []
     for _i in range(candidates):
-        roll, first = rng.random(), None
+        roll, first = rng.random() * (sum(HOT_SHARE.values()) if hot_only else 1.0), None
         for area in hot:
             share = HOT_SHARE[area.name]
             if roll < share:
@@ -88,8 +97,10 @@ def _plan_candidates(candidates: int, areas: list, rng: random.Random) -> list[d
     return plans
 
 
-def seed(candidates: int, *, seed_value: int = 2026, log=print) -> dict:
-    """Create everything; returns the plan the load generator needs (ids, candidates, capacities)."""
+def seed(candidates: int, *, pages: int = 0, takes: int = 0, seed_value: int = 2026, log=print) -> dict:
+    """Create everything; returns the plan the load generator needs (ids, candidates, capacities).
+
+    `candidates` are the flow's; `pages` and `takes` more are returned apart ("pages", "takes")."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
     from django.utils import timezone
@@ -140,6 +151,8 @@ def seed(candidates: int, *, seed_value: int = 2026, log=print) -> dict:
     timings["exam_s"] = time.perf_counter() - started
 
     plans = _plan_candidates(candidates + PROBES, areas, rng)  # the last ones are the probe's (bench/rush/probe.py)
+    extra_rng = random.Random(seed_value + 1)  # the flow's plans and arrival order do not depend on the extras
+    extras = _plan_candidates(pages, areas, extra_rng) + _plan_candidates(takes, areas, extra_rng, hot_only=True)
     demand = {(p["first_area"], index): 0 for p in plans for index in (0, 1)}
     for plan in plans:
         for index in plan["sittings"]:
@@ -164,7 +177,8 @@ def seed(candidates: int, *, seed_value: int = 2026, log=print) -> dict:
 
     started = time.perf_counter()
     people = []
-    total = candidates + PROBES
+    total = candidates + PROBES + pages + takes
+    plans = plans + extras
     for first in range(0, total, BATCH):
         indexes = range(first, min(first + BATCH, total))
         rows = []
@@ -206,6 +220,8 @@ def seed(candidates: int, *, seed_value: int = 2026, log=print) -> dict:
         cursor.execute("ANALYZE")
     timings["analyze_s"] = time.perf_counter() - started
 
+    extra_people = people[candidates + PROBES:]
+    del people[candidates + PROBES:]
     probes = [people.pop() for _ in range(PROBES)]
     for probe in probes:
         probe["probe_area"] = next(a.pk for a in areas if a.name not in HOT_AREAS)
@@ -214,8 +230,39 @@ def seed(candidates: int, *, seed_value: int = 2026, log=print) -> dict:
         "exam_id": exam.pk, "password": PASSWORD, "password_hasher": hasher,
         "areas": {str(a.pk): a.name for a in areas}, "hot_area_ids": [a.pk for a in areas if a.name in HOT_AREAS],
         "sittings": {str(s.pk): s.name for s in sittings}, "capacities": capacities,
-        "candidates": people, "probes": probes, "timings": timings,
+        "candidates": people, "probes": probes, "pages": extra_people[:pages], "takes": extra_people[pages:],
+        "timings": timings,
     }
+
+
+def _hot_demand(plan: dict, people: list[dict]) -> dict[tuple[int, str], int]:
+    """(hot area id, sitting id) -> how many of `people` want a seat there as their first choice."""
+    hot = set(plan["hot_area_ids"])
+    demand: dict[tuple[int, str], int] = {}
+    for person in people:
+        if person["first_area"] in hot:
+            for field in person["choices"]:
+                key = (person["first_area"], field.removeprefix("sitting_"))
+                demand[key] = demand.get(key, 0) + 1
+    return demand
+
+
+def _resize_hot_quotas(plan: dict, demand: dict, capacity_for) -> dict:
+    """Set each hot quota's capacity to capacity_for(quota, its demand); refresh the displayed figures."""
+    from exams import availability
+    from exams.models import SeatQuota
+
+    sized = {}
+    for quota in (SeatQuota.objects.filter(exam_id=plan["exam_id"], area_id__in=plan["hot_area_ids"])
+                  .select_related("area", "sitting").order_by("pk")):
+        wanted = demand.get((quota.area_id, str(quota.sitting_id)), 0)
+        capacity = capacity_for(quota, wanted)
+        SeatQuota.objects.filter(pk=quota.pk).update(capacity=capacity)
+        sized[f"{quota.area.name}/{quota.sitting.name}"] = {
+            "quota_id": quota.pk, "capacity": capacity, "first_choice_demand": wanted,
+            "held_before": quota.held, "sold_before": quota.sold}
+    availability.refresh(plan["exam_id"])
+    return sized
 
 
 def size_hot_areas(plan: dict, arrivals: int, fixed: int | None = None) -> dict:
@@ -225,24 +272,16 @@ def size_hot_areas(plan: dict, arrivals: int, fixed: int | None = None) -> dict:
     The machine cannot take all N candidates through the flow within the run's time bound, so
     "a tenth of the demand" is sized on the candidates who will get there, estimated by the
     launcher from the login phase's request rate: that way the hot areas really do sell out."""
-    from exams import availability
-    from exams.models import SeatQuota
+    return _resize_hot_quotas(plan, _hot_demand(plan, plan["candidates"][:arrivals]), lambda _quota, wanted: (
+        fixed if fixed else max(1, math.ceil(wanted / HOT_CAPACITY_FRACTION))))
 
-    hot = set(plan["hot_area_ids"])
-    demand: dict[tuple[int, str], int] = {}
-    for person in plan["candidates"][:arrivals]:
-        if person["first_area"] in hot:
-            for field in person["choices"]:
-                key = (person["first_area"], field.removeprefix("sitting_"))
-                demand[key] = demand.get(key, 0) + 1
-    sized = {}
-    for quota in SeatQuota.objects.filter(exam_id=plan["exam_id"], area_id__in=hot).select_related("area", "sitting"):
-        wanted = demand.get((quota.area_id, str(quota.sitting_id)), 0)
-        capacity = fixed if fixed else max(1, math.ceil(wanted / HOT_CAPACITY_FRACTION))
-        SeatQuota.objects.filter(pk=quota.pk).update(capacity=capacity)
-        sized[f"{quota.area.name}/{quota.sitting.name}"] = {"capacity": capacity, "first_choice_demand": wanted}
-    availability.refresh(plan["exam_id"])
-    return sized
+
+def size_takes_quotas(plan: dict, takes: list[dict], fixed: int | None = None) -> dict:
+    """Before the takes phase: each hot quota keeps what the flow took and gets new seats for half
+    the burst's demand on it (or `fixed` new seats), so it sells out during the burst and about
+    half of the takes are refused."""
+    return _resize_hot_quotas(plan, _hot_demand(plan, takes), lambda quota, wanted: (
+        quota.held + quota.sold + (fixed if fixed is not None else max(1, math.ceil(wanted * TAKES_SEATS_SHARE)))))
 
 
 def open_registration(exam_id: int, delay_s: float) -> float:
