@@ -81,6 +81,8 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
         existing = _PENDING_ORDER.first(enrollment=enrollment.pk)
         if existing:
             return existing
+        if enrollment.status == EnrollmentStatus.CONFIRMED:
+            registration_services.enrollment_seats_check(enrollment=enrollment)  # sold out: refuse before writing
         choices = registration_selectors.choices_of(enrollment)
         order = Order.objects.create(
             number=uuid.uuid4().hex, enrollment=enrollment, candidate=enrollment.candidate,

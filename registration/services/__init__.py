@@ -15,6 +15,7 @@ from .enrollment import (  # noqa: F401  (names other apps and the tests use)
     enrollment_review_decide,
     enrollment_save_info,
     enrollment_seats_give_back,
+    enrollment_seats_check,
     enrollment_seats_sell,
     enrollment_seats_take,
     enrollment_start,

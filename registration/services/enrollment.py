@@ -3,6 +3,7 @@ enrollment row first, so a double-click or two tabs cannot interleave."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -238,6 +239,24 @@ def _quota_ids(enrollment: Enrollment, area_id: int) -> list[int]:
     if len(quotas) != len(sitting_ids):
         raise InvalidChoice(_("This area does not hold all of your sittings. Choose another area."), field="area")
     return quotas
+
+
+_FULL_QUOTA_OF_CHOICES = Prepared(lambda p: SeatQuota.objects.filter(
+    exam_id=p.exam, area_id=p.area, capacity__lte=F("held") + F("sold"), sitting_id__in=EnrollmentSubject.objects.filter(
+        enrollment_id=p.enrollment).values("sitting_id")).values_list("pk")[:1])
+
+
+def enrollment_seats_check(*, enrollment: Enrollment) -> None:
+    """Before an order is written: refuse at once when a chosen sitting is already full in the area.
+
+    A look without locks, so that at a sold-out rush a refusal costs a few reads instead of an order's
+    writes and their rollback; the seat take's conditional UPDATE still decides every other case."""
+    if enrollment.area_id is None or not _FULL_QUOTA_OF_CHOICES.rows(
+            exam=enrollment.exam_id, area=enrollment.area_id, enrollment=enrollment.pk):
+        return
+    problem = _seat_problem(enrollment, enrollment.area_id)
+    if problem:
+        raise problem
 
 
 def enrollment_seats_take(*, enrollment: Enrollment, actor) -> list[int]:

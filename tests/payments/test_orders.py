@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from core.models import AuditEntry
 from exams.models import Area, SeatQuota, Subject
 from payments import services
 from payments.exceptions import OrderNotPayable
@@ -144,9 +145,12 @@ def test_area_filled_up_meanwhile_refuses_the_order_and_takes_nothing(candidate,
     second = confirmed_enrollment(rival, exam, sittings, shanghai)
     services.order_create(enrollment=first, actor=candidate, provider="sandbox")
     before = counts(exam, shanghai)
+    audit_entries = AuditEntry.objects.count()
 
     with pytest.raises(NoSeatsInArea) as refused:
         services.order_create(enrollment=second, actor=rival, provider="sandbox")
+
+    assert AuditEntry.objects.count() == audit_entries  # refused before anything was written
 
     assert "第二场" in refused.value.message and refused.value.full_sittings == ["第二场"]
     assert not Order.objects.filter(enrollment=second).exists()
