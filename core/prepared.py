@@ -74,7 +74,8 @@ class Prepared:
             start, end = select_fields[0], select_fields[-1] + 1
             init_list = [column[0].target.attname for column in compiler.select[start:end]]
             model_info = (klass_info["model"], start, end, init_list,
-                          get_related_populators(klass_info, compiler.select, self._using))
+                          get_related_populators(klass_info, compiler.select, self._using),
+                          dict(compiler.annotation_col_map or {}))
         compiled = (sql, slots, compiler, converters, model_info)
         with self._lock:
             self._compiled[connection.vendor] = compiled
@@ -91,16 +92,18 @@ class Prepared:
         return rows
 
     def all(self, **values) -> list:
-        """Model instances, with their select_related objects, as the queryset would give them."""
+        """Model instances, with their select_related objects and annotations, as the queryset would give them."""
         _sql, _slots, _compiler, _converters, model = self._compile()
         if model is None:
             raise TypeError("not a queryset of model instances: use rows()")
-        model_cls, start, end, init_list, populators = model
+        model_cls, start, end, init_list, populators, annotations = model
         objects = []
         for row in self.rows(**values):
             obj = model_cls.from_db(self._using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
+            for name, position in annotations.items():
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Case, CharField, Exists, Value, When
 from django.shortcuts import get_object_or_404
 
 from core.prepared import Prepared
@@ -10,6 +11,18 @@ from .models import Photo, PhotoStatus
 
 def profile_key_for_exam_body(body: str) -> str:
     return settings.PHOTO_PROFILE_BY_EXAM_BODY.get(body, settings.PHOTO_DEFAULT_PROFILE)
+
+
+def profile_key_expression(body_field: str) -> Case:
+    """profile_key_for_exam_body() in SQL, for a query that has the exam body in `body_field`."""
+    return Case(*[When(**{body_field: body}, then=Value(key)) for body, key in settings.PHOTO_PROFILE_BY_EXAM_BODY.items()],
+                default=Value(settings.PHOTO_DEFAULT_PROFILE), output_field=CharField())
+
+
+def approved_photo_exists(owner, profile_key) -> Exists:
+    """For annotating another query: the owner (an OuterRef) has an approved photo of the profile."""
+    return Exists(Photo.objects.filter(owner_id=owner, status=PhotoStatus.APPROVED, profile=profile_key)
+                  .exclude(processed=""))
 
 
 def profile(key: str) -> dict:

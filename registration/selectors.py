@@ -4,19 +4,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch
 from django.http import Http404
 
 from core.prepared import Prepared
 from exams import availability, catalogue
 from exams.models import Area, Exam, ExamStatus, SeatQuota, Sitting
+from photos import selectors as photo_selectors
 
 from .models import INACTIVE, Enrollment, EnrollmentSubject
 
 
-# Every page of the wizard loads the enrollment: compiled once per process (core.prepared).
+# Every page of the wizard loads the enrollment: compiled once per process (core.prepared), with the
+# photo gate's answer (B4) in the same query.
 _ENROLLMENT_OF_CANDIDATE = Prepared(lambda p: Enrollment.objects.select_related("exam", "area").filter(
-    pk=p.pk, candidate_id=p.candidate))
+    pk=p.pk, candidate_id=p.candidate).annotate(photo_profile=photo_selectors.profile_key_expression("exam__body"))
+    .annotate(has_approved_photo=photo_selectors.approved_photo_exists(OuterRef("candidate_id"), OuterRef("photo_profile"))))
 _CHOICE_IDS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment).values_list(
     "sitting_id", "subject_id"))
 

@@ -44,8 +44,8 @@ def grow(exam, sittings):
 def test_wizard_step_asks_the_database_three_times_whatever_the_exam_size(logged_in, exam, sittings, page):
     enrollment = walk_to_area(logged_in, exam, sittings)
     before = queries(logged_in, url(page, enrollment))
-    # the user, the enrollment with its exam and area, the photo gate, the choices
-    assert len(before) == 4, before
+    # the user; the enrollment with its exam, area and the photo gate's answer; the choices
+    assert len(before) == 3, before
     grow(exam, sittings)
     after = queries(logged_in, url(page, enrollment))
     assert len(after) == len(before), after
@@ -100,3 +100,13 @@ def test_step_tracker_links_lead_to_the_candidates_own_steps(logged_in, exam, si
     assert url("area", enrollment).rsplit("/", 2)[0] + "/subjects/" == url("subjects", enrollment)
     progress = logged_in.get(reverse("registration:enrollment-progress", args=[enrollment.pk])).content.decode()
     assert 'href="subjects/"' in progress
+
+
+def test_photo_gate_still_closes_a_step_when_the_photo_is_no_longer_approved(logged_in, candidate, exam, sittings):
+    from photos.models import Photo
+
+    enrollment = walk_to_area(logged_in, exam, sittings)
+    assert logged_in.get(url("subjects", enrollment)).status_code == 200
+    Photo.objects.filter(owner=candidate).update(status="rejected")
+    response = logged_in.get(url("subjects", enrollment))
+    assert response.status_code == 302 and response.url.startswith(reverse("photos:upload"))
