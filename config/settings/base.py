@@ -82,6 +82,10 @@ if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters bound by the server: psycopg then prepares a statement it has run a few times, and
+    # PostgreSQL stops parsing and planning the same few statements thousands of times at the rush.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool("DB_SERVER_SIDE_BINDING",
+                                                                                   default=True)
 else:
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES = {

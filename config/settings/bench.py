@@ -3,7 +3,7 @@
 Built from base.py, not production.py: production refuses CAPTCHA_TEST_MODE, which the load
 generator needs in order to answer the picture code with "PASSED". Everything else follows
 production: DEBUG off, WhiteNoise with the compressed manifest storage (the bench runs
-collectstatic first), Redis cache and cached_db sessions, the Celery worker. What differs, and why:
+collectstatic first), Redis cache and sessions, the Celery worker. What differs, and why:
 
 - ALLOWED_HOSTS is 127.0.0.1/localhost; no HTTPS redirect, no HSTS and no Secure cookies, because
   the bench talks plain HTTP on loopback (TLS ends at the reverse proxy in production anyway).
