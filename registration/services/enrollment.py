@@ -278,7 +278,8 @@ def enrollment_seats_take(*, enrollment: Enrollment, actor) -> list[int]:
         except SeatsExhausted:
             problem = _seat_problem(locked, locked.area_id)
             raise problem or SeatsExhausted(quota_ids)
-    enrollment.refresh_from_db()
+    # No reload: inside the caller's transaction the quota rows stay locked until its commit.
+    enrollment.status = locked.status
     return quota_ids
 
 
