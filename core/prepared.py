@@ -82,13 +82,14 @@ class Prepared:
         return compiled
 
     def rows(self, **values) -> list[tuple]:
-        sql, slots, compiler, converters, _model = self._compile()
+        sql, slots, _compiler, converters, _model = self._compile()
         params = [values[slot] if isinstance(slot, str) else slot.value for slot in slots]
-        with connections[self._using].cursor() as cursor:
+        connection = connections[self._using]  # this thread's: the compiler's may be another thread's
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if converters:
-            rows = list(map(tuple, compiler.apply_converters(rows, converters)))
+            rows = [tuple(_convert(row, converters, connection)) for row in rows]
         return rows
 
     def all(self, **values) -> list:
@@ -110,6 +111,17 @@ class Prepared:
     def first(self, **values):
         found = self.all(**values)
         return found[0] if found else None
+
+
+def _convert(row, converters: dict, connection) -> list:
+    """SQLCompiler.apply_converters for one row, with the calling thread's connection."""
+    values = list(row)
+    for position, (functions, expression) in converters.items():
+        value = values[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[position] = value
+    return values
 
 
 class _Fixed:
