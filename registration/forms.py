@@ -7,6 +7,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from accounts.forms import MobileField
 from accounts.models import EducationLevel
 from core.regions import Province
+from core.widgets import ListSelect
 
 from .choices import ETHNICITIES, NATIONALITIES
 from .models import Enrollment, InvoiceType
@@ -25,9 +26,10 @@ class InfoForm(forms.ModelForm):
     """填写报名信息 (D3). Identity fields come from the account and are shown read-only."""
 
     province = forms.ChoiceField(label=_("Province of registration"), choices=[("", "---------")] + Province.choices,
-                                 required=False)
-    nationality = forms.ChoiceField(label=_("Nationality"), choices=NATIONALITIES)
-    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=[("", _("Choose your ethnicity"))] + ETHNICITIES)
+                                 required=False, widget=ListSelect)
+    nationality = forms.ChoiceField(label=_("Nationality"), choices=NATIONALITIES, widget=ListSelect)
+    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=[("", _("Choose your ethnicity"))] + ETHNICITIES,
+                                  widget=ListSelect)
     residence_city = forms.CharField(label=_("City of residence"), max_length=50)
     education_level = forms.ChoiceField(label=_("Education"), choices=[("", "---------")] + EducationLevel.choices)
     employer = forms.CharField(label=_("Employer"), max_length=100, required=False)
