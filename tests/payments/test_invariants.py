@@ -20,6 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from core.models import AuditEntry
 from exams import demo
 from exams.exceptions import QuotaRuleViolation
 from exams.models import Area, SeatQuota, Sitting
@@ -324,8 +325,10 @@ def test_books_and_seats_agree_after_a_concurrent_storm():
     outcomes = Counter(Payment.objects.values_list("outcome", flat=True))
     print("payments:", dict(outcomes), "refunds:", dict(Counter(Refund.objects.values_list("kind", flat=True))))
     assert outcomes[NotificationOutcome.CREDITED] > 0, report
-    assert Order.objects.filter(status__in=[OrderStatus.CANCELLED]).exists(), report
-    assert Order.objects.filter(status__in=[OrderStatus.EXPIRED]).exists(), report
+    # A cancelled or expired order may be paid late afterwards (LATE_CREDITED): ask the audit trail
+    # whether orders went through those states, not whether one is still in them at the end.
+    assert AuditEntry.objects.filter(action="order.cancelled").exists(), report
+    assert AuditEntry.objects.filter(action="order.expired").exists(), report
     assert Refund.objects.filter(kind="candidate").exists(), report
     assert sum(storm.outcomes.values()) >= THREADS * 10, report
 
