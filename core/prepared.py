@@ -11,6 +11,7 @@ Only for querysets whose SQL does not depend on the values (plain `=` filters on
 `Prepared` refuses a queryset where a placeholder does not reach the SQL parameters untouched."""
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 
@@ -23,11 +24,10 @@ class Param(int):
     it; each placeholder has a distinctive negative value by which it is found among the SQL
     parameters (the lookups may turn it into a plain int of the same value)."""
 
-    _next = -7_304_158_000
+    _numbers = itertools.count(7_304_158_000)  # next() is atomic: threads never share a number
 
     def __new__(cls, name: str):
-        Param._next -= 1
-        value = super().__new__(cls, Param._next)
+        value = super().__new__(cls, -next(Param._numbers))
         value.name = name
         return value
 

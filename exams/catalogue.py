@@ -44,11 +44,12 @@ def _build(exam: Exam) -> Catalogue:
                      sittings_by_id={sitting.pk: sitting for sitting in sittings})
 
 
-def of(exam: Exam) -> Catalogue:
-    """The exam's catalogue, at most TTL_SECONDS old and never older than the exam row."""
+def of(exam: Exam, *, rebuild: bool = False) -> Catalogue:
+    """The exam's catalogue, at most TTL_SECONDS old and never older than the exam row; `rebuild`
+    when the caller met a sitting or subject it does not list yet."""
     entry = _entries.get(exam.pk)
     now = time.monotonic()
-    if entry is not None and entry[0] > now and entry[1] == exam.updated_at:
+    if not rebuild and entry is not None and entry[0] > now and entry[1] == exam.updated_at:
         return entry[2]
     catalogue = _build(exam)
     with _lock:

@@ -27,3 +27,8 @@ def availability_table(exam: Exam) -> tuple[list[Sitting], list[tuple[Area, list
     area_ids = {area_id for area_id, _sitting in left}
     rows = [(area, [left.get((area.pk, s.pk)) for s in known.sittings]) for area in known.areas if area.pk in area_ids]
     return known.sittings, rows
+
+
+def table_version(exam: Exam, sittings: list[Sitting], rows) -> int:
+    """The same for the same table: the key under which the rendered seats table is kept."""
+    return hash((exam.pk, exam.updated_at, tuple(s.pk for s in sittings), tuple((area.pk, *seats) for area, seats in rows)))

@@ -19,10 +19,15 @@ def profile_key_expression(body_field: str) -> Case:
                 default=Value(settings.PHOTO_DEFAULT_PROFILE), output_field=CharField())
 
 
+def _approved(owner_id, profile_key=None):
+    """Photos in force: approved, with a standard photo made (of a profile, when given)."""
+    photos = Photo.objects.filter(owner_id=owner_id, status=PhotoStatus.APPROVED).exclude(processed="")
+    return photos if profile_key is None else photos.filter(profile=profile_key)
+
+
 def approved_photo_exists(owner, profile_key) -> Exists:
     """For annotating another query: the owner (an OuterRef) has an approved photo of the profile."""
-    return Exists(Photo.objects.filter(owner_id=owner, status=PhotoStatus.APPROVED, profile=profile_key)
-                  .exclude(processed=""))
+    return Exists(_approved(owner, profile_key))
 
 
 def profile(key: str) -> dict:
@@ -31,14 +36,10 @@ def profile(key: str) -> dict:
 
 def approved_photo(user, profile_key: str | None = None) -> Photo | None:
     """The photo in force: the newest approved one (of a profile, when given)."""
-    photos = Photo.objects.filter(owner=user, status=PhotoStatus.APPROVED).exclude(processed="")
-    if profile_key:
-        photos = photos.filter(profile=profile_key)
-    return photos.order_by("-decided_at", "-id").first()
+    return _approved(user.pk, profile_key or None).order_by("-decided_at", "-id").first()
 
 
-_APPROVED_PHOTO_OF_PROFILE = Prepared(lambda p: Photo.objects.filter(
-    owner_id=p.owner, status=PhotoStatus.APPROVED, profile=p.str("profile")).exclude(processed="").values_list("pk")[:1])
+_APPROVED_PHOTO_OF_PROFILE = Prepared(lambda p: _approved(p.owner, p.str("profile")).values_list("pk")[:1])
 
 
 def has_approved_photo(user, profile_key: str) -> bool:

@@ -73,11 +73,17 @@ def sittings_with_subjects(exam: Exam) -> list[Sitting]:
 def chosen_subjects(enrollment: Enrollment) -> list[EnrollmentSubject]:
     """For display: the choices with their sitting and subject from the catalogue (one small query);
     choices_of() reads fees from the database for what is charged."""
+    ids = _CHOICE_IDS.rows(enrollment=enrollment.pk)
     known = catalogue.of(enrollment.exam)
+
+    def listed(sitting_id, subject_id) -> bool:
+        return sitting_id in known.sittings_by_id and subject_id in known.subjects
+
+    if not all(listed(*pair) for pair in ids):
+        known = catalogue.of(enrollment.exam, rebuild=True)  # added in admin within the last seconds
     choices = [EnrollmentSubject(enrollment=enrollment, sitting=known.sittings_by_id[sitting_id],
                                  subject=known.subjects[subject_id])
-               for sitting_id, subject_id in _CHOICE_IDS.rows(enrollment=enrollment.pk)
-               if sitting_id in known.sittings_by_id and subject_id in known.subjects]
+               for sitting_id, subject_id in ids if listed(sitting_id, subject_id)]  # no longer offered: not shown
     return sorted(choices, key=lambda choice: choice.sitting.starts_at)
 
 

@@ -27,8 +27,10 @@ def _photo_gate(request, exam, enrollment=None):
     """B4: without an approved photo for this exam body, go to the upload page first (the wizard's
     enrollment brings the answer with it: enrollment_for_user)."""
     profile_key = photo_selectors.profile_key_for_exam_body(exam.body)
-    known = getattr(enrollment, "has_approved_photo", None)
-    if known if known is not None else photo_selectors.has_approved_photo(request.user, profile_key):
+    approved = getattr(enrollment, "has_approved_photo", None)
+    if approved is None:
+        approved = photo_selectors.has_approved_photo(request.user, profile_key)
+    if approved:
         return None
     messages.info(request, _("Upload an ID photo that passes the check before you register."))
     query = urlencode({"profile": profile_key, "next": request.get_full_path()})

@@ -108,8 +108,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker: Redis when REDIS_URL is set, otherwise in-process and tasks run eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
-# Each process's own memory, for what is the same for every visitor and cheap to rebuild: the page
-# fragments of the layout ({% cache … using="local" %}) and an exam's sittings, subjects and areas.
+# Each process's own memory, for page fragments that are the same for every visitor and cheap to
+# rebuild ({% cache … using="local" %}: the layout, the step tracker, subject groups, seats tables).
 LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local",
                "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 5000}}
 if REDIS_URL:

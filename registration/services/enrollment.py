@@ -30,9 +30,17 @@ _LOCK = Prepared(lambda p: Enrollment.objects.select_for_update(of=("self",)).se
                  .filter(pk=p.pk))
 _CHOSEN_SITTING_IDS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment)
                                .values_list("sitting_id"))
-_QUOTA_IDS_FOR_CHOICES = Prepared(lambda p: SeatQuota.objects.filter(
-    exam_id=p.exam, area_id=p.area, sitting_id__in=EnrollmentSubject.objects.filter(
-        enrollment_id=p.enrollment).values("sitting_id")).values_list("pk").order_by("pk"))
+
+
+def _quotas_of_choices(p):
+    """The exam's quotas in an area for the sittings the enrollment chose (placeholders of core.prepared)."""
+    return SeatQuota.objects.filter(exam_id=p.exam, area_id=p.area, sitting_id__in=EnrollmentSubject.objects.filter(
+        enrollment_id=p.enrollment).values("sitting_id"))
+
+
+_QUOTA_IDS_FOR_CHOICES = Prepared(lambda p: _quotas_of_choices(p).values_list("pk").order_by("pk"))
+_FULL_QUOTA_OF_CHOICES = Prepared(lambda p: _quotas_of_choices(p).filter(
+    capacity__lte=F("held") + F("sold")).values_list("pk")[:1])
 
 
 def _lock(enrollment: Enrollment) -> Enrollment:
@@ -239,11 +247,6 @@ def _quota_ids(enrollment: Enrollment, area_id: int) -> list[int]:
     if len(quotas) != len(sitting_ids):
         raise InvalidChoice(_("This area does not hold all of your sittings. Choose another area."), field="area")
     return quotas
-
-
-_FULL_QUOTA_OF_CHOICES = Prepared(lambda p: SeatQuota.objects.filter(
-    exam_id=p.exam, area_id=p.area, capacity__lte=F("held") + F("sold"), sitting_id__in=EnrollmentSubject.objects.filter(
-        enrollment_id=p.enrollment).values("sitting_id")).values_list("pk")[:1])
 
 
 def enrollment_seats_check(*, enrollment: Enrollment) -> None:

@@ -24,9 +24,28 @@ def test_catalogue_follows_a_change_saved_on_the_exam():
 
 def test_catalogue_lists_the_areas_holding_the_exam_in_display_order():
     built, other = small_exam(), small_exam()
-    assert [a.pk for a in catalogue.of(built.exam).areas] == sorted(
-        [a.pk for a in built.areas], key=lambda pk: [a.pk for a in built.areas].index(pk))
+    built.areas[0].order, built.areas[1].order = 2, 1
+    for area in built.areas:
+        area.save()
+    assert catalogue.of(built.exam).areas == [built.areas[1], built.areas[0]]
     assert not {a.pk for a in catalogue.of(built.exam).areas} & {a.pk for a in other.areas}
+
+
+def test_a_subject_the_catalogue_does_not_list_yet_is_still_shown_as_chosen():
+    from registration.models import Enrollment, EnrollmentSubject
+    from registration.selectors import chosen_subjects
+    from tests.accounts.factories import UserFactory
+
+    built = small_exam()
+    catalogue.of(built.exam)  # built before the new subject: without the exam being saved
+    added = Subject.objects.create(exam=built.exam, name="新科目", code="ZZZ", fee="70.00")
+    built.sittings[1].subjects.add(added)
+    enrollment = Enrollment.objects.create(candidate=UserFactory(), exam=built.exam,
+                                           notice_accepted_at=built.exam.registration_opens_at)
+    EnrollmentSubject.objects.create(enrollment=enrollment, sitting=built.sittings[0], subject=built.subjects[0])
+    EnrollmentSubject.objects.create(enrollment=enrollment, sitting=built.sittings[1], subject=added)
+    assert [(c.sitting, c.subject.name) for c in chosen_subjects(enrollment)] == [
+        (built.sittings[0], built.subjects[0].name), (built.sittings[1], "新科目")]
 
 
 @pytest.mark.redis
