@@ -39,6 +39,8 @@ def sessions(users) -> dict[int, str]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
+    from core.sessions import RENEWED_KEY
+
     store = import_module(settings.SESSION_ENGINE).SessionStore
     backend = settings.AUTHENTICATION_BACKENDS[0]
     keys = {}
@@ -47,6 +49,7 @@ def sessions(users) -> dict[int, str]:
         session[SESSION_KEY] = user._meta.pk.value_to_string(user)
         session[BACKEND_SESSION_KEY] = backend
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session[RENEWED_KEY] = int(time.time())  # as core.sessions stamps a session written at login
         session.save()
         keys[user.pk] = session.session_key
     return keys
