@@ -67,8 +67,7 @@ def _move(order: Order, new: str, *, actor, reason: str = "", **fields) -> bool:
 
 # --------------------------------------------------------------------------- orders
 
-# The seat take's reads, compiled once per process (core.prepared): at the rush it is the hot path.
-_LOCK_ENROLLMENT = Prepared(lambda p: Enrollment.objects.select_for_update(of=("self",)).filter(pk=p.pk).values_list("pk"))
+# The seat take's read of a pending order, compiled once per process (core.prepared): at the rush it is the hot path.
 _PENDING_ORDER = Prepared(lambda p: Order.objects.filter(enrollment_id=p.enrollment, status=O.PENDING).order_by("pk")[:1])
 
 
@@ -76,27 +75,35 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
     """网上支付 → 支付: take the seats and create the order, or return the unpaid one (double click)."""
     if provider not in providers.enabled():
         raise OrderNotPayable(_("This payment platform is not available."))
-    with transaction.atomic():
-        _LOCK_ENROLLMENT.rows(pk=enrollment.pk)
-        existing = _PENDING_ORDER.first(enrollment=enrollment.pk)
-        if existing:
-            return existing
-        if enrollment.status == EnrollmentStatus.CONFIRMED:
-            registration_services.enrollment_seats_check(enrollment=enrollment)  # sold out: refuse before writing
-        choices = registration_selectors.choices_of(enrollment)
-        order = Order.objects.create(
-            number=uuid.uuid4().hex, enrollment=enrollment, candidate=enrollment.candidate,
-            exam=enrollment.exam, provider=provider, amount=registration_selectors.total_fee(choices),
-            area_id=enrollment.area_id,
-            expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_UNPAID_MINUTES))
-        order.number = _order_number(order.pk)
-        Order.objects.filter(pk=order.pk).update(number=order.number)
-        OrderLine.objects.bulk_create([OrderLine(order=order, sitting=c.sitting, subject=c.subject, fee=c.subject.fee)
-                                       for c in choices])
-        audit_log(actor=actor, action="order.created", obj=order,
-                  after={"amount": order.amount, "provider": provider, "enrollment": enrollment.pk})
-        # Last: the seats (quota row locks held only until the commit); failing here undoes the order.
-        registration_services.enrollment_seats_take(enrollment=enrollment, actor=actor)
+    try:
+        with transaction.atomic():
+            locked = registration_services.enrollment_lock(enrollment)
+            existing = _PENDING_ORDER.first(enrollment=enrollment.pk)
+            if existing:
+                return existing
+            quota_ids = None
+            if locked.status == EnrollmentStatus.CONFIRMED:  # sold out: refuse before writing
+                quota_ids = registration_services.enrollment_seats_check(enrollment=locked)
+            choices = registration_selectors.choices_of(locked)
+            order = Order.objects.create(
+                number=uuid.uuid4().hex, enrollment=locked, candidate=locked.candidate,
+                exam=locked.exam, provider=provider, amount=registration_selectors.total_fee(choices),
+                area_id=locked.area_id,
+                expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_UNPAID_MINUTES))
+            order.number = _order_number(order.pk)
+            Order.objects.filter(pk=order.pk).update(number=order.number)
+            OrderLine.objects.bulk_create([OrderLine(order=order, sitting=c.sitting, subject=c.subject,
+                                                     fee=c.subject.fee) for c in choices])
+            audit_log(actor=actor, action="order.created", obj=order,
+                      after={"amount": order.amount, "provider": provider, "enrollment": enrollment.pk})
+            # Last: the seats (quota row locks held only until the commit); failing here undoes the order.
+            registration_services.enrollment_seats_take(enrollment=locked, actor=actor, quota_ids=quota_ids,
+                                                        locked=True)
+    except registration_services.SeatsExhausted:
+        # The last seat went to another candidate between the check and the take: everything above
+        # was rolled back; say which sittings are full now and where seats are left.
+        raise registration_services.enrollment_seats_refusal(enrollment) from None
+    enrollment.status = locked.status
     return order
 
 

@@ -3,7 +3,7 @@ enrollment row first, so a double-click or two tabs cannot interleave."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,19 +28,19 @@ INFO_FIELDS = ("province", "nationality", "ethnicity", "residence_city", "educat
 # per process (core.prepared): every step and every seat take starts here.
 _LOCK = Prepared(lambda p: Enrollment.objects.select_for_update(of=("self",)).select_related("exam", "candidate")
                  .filter(pk=p.pk))
-_CHOSEN_SITTING_IDS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment)
-                               .values_list("sitting_id"))
 
 
-def _quotas_of_choices(p):
-    """The exam's quotas in an area for the sittings the enrollment chose (placeholders of core.prepared)."""
-    return SeatQuota.objects.filter(exam_id=p.exam, area_id=p.area, sitting_id__in=EnrollmentSubject.objects.filter(
-        enrollment_id=p.enrollment).values("sitting_id"))
+def _quota_in_area(p):
+    """The exam's quota in an area for the sitting of the outer row (placeholders of core.prepared)."""
+    return SeatQuota.objects.filter(exam_id=p.exam, area_id=p.area, sitting_id=OuterRef("sitting_id")).order_by()
 
 
-_QUOTA_IDS_FOR_CHOICES = Prepared(lambda p: _quotas_of_choices(p).values_list("pk").order_by("pk"))
-_FULL_QUOTA_OF_CHOICES = Prepared(lambda p: _quotas_of_choices(p).filter(
-    capacity__lte=F("held") + F("sold")).values_list("pk")[:1])
+# Per chosen sitting, in one query: its quota in the area (None when the area does not hold that
+# sitting) and the seats left there now.
+_CHOSEN_QUOTAS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment).annotate(
+    quota=Subquery(_quota_in_area(p).values("pk")[:1]),
+    left=Subquery(_quota_in_area(p).annotate(left=F("capacity") - F("held") - F("sold")).values("left")[:1]),
+).values_list("quota", "left"))
 
 
 def _lock(enrollment: Enrollment) -> Enrollment:
@@ -48,6 +48,14 @@ def _lock(enrollment: Enrollment) -> Enrollment:
     if locked is None:
         raise Enrollment.DoesNotExist(f"enrollment {enrollment.pk} is gone")
     return locked
+
+
+def enrollment_lock(enrollment: Enrollment) -> Enrollment:
+    """Inside the caller's transaction: the enrollment's row locked until it ends, read afresh
+    (with its exam and candidate). What enrollment_seats_take(locked=True) expects."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enrollment_lock() runs inside the caller's transaction")
+    return _lock(enrollment)
 
 
 def _ensure_open(exam) -> None:
@@ -240,49 +248,67 @@ def enrollment_withdraw(*, enrollment: Enrollment, actor) -> None:
 # --------------------------------------------------------------------------- seats (for payments)
 
 
-def _quota_ids(enrollment: Enrollment, area_id: int) -> list[int]:
-    sitting_ids = _CHOSEN_SITTING_IDS.rows(enrollment=enrollment.pk)
-    quotas = [pk for (pk,) in _QUOTA_IDS_FOR_CHOICES.rows(exam=enrollment.exam_id, area=area_id,
-                                                           enrollment=enrollment.pk)]
-    if len(quotas) != len(sitting_ids):
+def _chosen_quotas(enrollment: Enrollment, area_id: int | None) -> list[tuple[int, int]]:
+    """(quota id, seats left now) per chosen sitting in the area, by quota id."""
+    rows = _CHOSEN_QUOTAS.rows(exam=enrollment.exam_id, area=area_id, enrollment=enrollment.pk)
+    if any(quota is None for quota, _left in rows):
         raise InvalidChoice(_("This area does not hold all of your sittings. Choose another area."), field="area")
-    return quotas
+    return sorted(rows)
 
 
-def enrollment_seats_check(*, enrollment: Enrollment) -> None:
-    """Before an order is written: refuse at once when a chosen sitting is already full in the area.
+def _quota_ids(enrollment: Enrollment, area_id: int) -> list[int]:
+    return [quota for quota, _left in _chosen_quotas(enrollment, area_id)]
 
-    A look without locks, so that at a sold-out rush a refusal costs a few reads instead of an order's
+
+def enrollment_seats_check(*, enrollment: Enrollment) -> list[int]:
+    """Before an order is written: the quotas its seats would take, or a refusal at once when a
+    chosen sitting is already full in the area (the message names it and the areas with seats).
+
+    A look without locks, so that at a sold-out rush a refusal costs one read instead of an order's
     writes and their rollback; the seat take's conditional UPDATE still decides every other case."""
-    if enrollment.area_id is None or not _FULL_QUOTA_OF_CHOICES.rows(
-            exam=enrollment.exam_id, area=enrollment.area_id, enrollment=enrollment.pk):
-        return
-    problem = _seat_problem(enrollment, enrollment.area_id)
-    if problem:
-        raise problem
+    quotas = _chosen_quotas(enrollment, enrollment.area_id)
+    if any(left <= 0 for _quota, left in quotas):
+        problem = _seat_problem(enrollment, enrollment.area_id)
+        if problem:
+            raise problem
+    return [quota for quota, _left in quotas]
 
 
-def enrollment_seats_take(*, enrollment: Enrollment, actor) -> list[int]:
+def enrollment_seats_refusal(enrollment: Enrollment) -> NoSeatsInArea | SeatsExhausted:
+    """What to tell a candidate whose seat take found a sitting full: which sittings are full in
+    their area now and which areas still have seats (database figures)."""
+    return _seat_problem(enrollment, enrollment.area_id) or SeatsExhausted([])
+
+
+def enrollment_seats_take(*, enrollment: Enrollment, actor, quota_ids: list[int] | None = None,
+                          locked: bool = False) -> list[int]:
     """Hold one seat per chosen sitting in the chosen area, all or nothing (an order is created).
 
-    Returns the quota ids. SeatsExhausted leaves the enrollment confirmed and nothing taken."""
-    with transaction.atomic():
-        locked = _lock(enrollment)
-        _ensure_open(locked.exam)
-        if locked.status != S.CONFIRMED:
+    Returns the quota ids. SeatsExhausted (or NoSeatsInArea) leaves the enrollment confirmed and
+    nothing taken. The order's own path (payments.services.order_create) passes `locked=True` with
+    the enrollment from enrollment_lock() and the `quota_ids` enrollment_seats_check() gave in the
+    same transaction: then no second lock and no savepoints, and on SeatsExhausted the caller's
+    transaction must roll back (the exception leaving its `atomic` block does that) before it asks
+    enrollment_seats_refusal() what to tell the candidate."""
+    with transaction.atomic(savepoint=not locked):
+        target = enrollment if locked else _lock(enrollment)
+        _ensure_open(target.exam)
+        if target.status != S.CONFIRMED:
             raise NotEditable(_("Confirm your registration before paying."))
-        quota_ids = _quota_ids(locked, locked.area_id)
-        EnrollmentSeat.objects.bulk_create([EnrollmentSeat(enrollment=locked, quota_id=q) for q in quota_ids])
-        transition(locked, S.PENDING_PAYMENT, actor=actor)
+        if quota_ids is None:
+            quota_ids = _quota_ids(target, target.area_id)
+        EnrollmentSeat.objects.bulk_create([EnrollmentSeat(enrollment=target, quota_id=q) for q in quota_ids])
+        transition(target, S.PENDING_PAYMENT, actor=actor)
         # The quota rows are locked last, so they stay locked only until the commit: every other
         # write of this transaction is already done (a hot quota serves far more takes per second).
         try:
-            exam_services.seats_take(quota_ids=quota_ids, exam_id=locked.exam_id)
+            exam_services.seats_take(quota_ids=quota_ids, exam_id=target.exam_id, savepoint=not locked)
         except SeatsExhausted:
-            problem = _seat_problem(locked, locked.area_id)
-            raise problem or SeatsExhausted(quota_ids)
+            if locked:
+                raise  # explained by the caller after its rollback: enrollment_seats_refusal()
+            raise enrollment_seats_refusal(target) from None
     # No reload: inside the caller's transaction the quota rows stay locked until its commit.
-    enrollment.status = locked.status
+    enrollment.status = target.status
     return quota_ids
 
 
