@@ -161,6 +161,43 @@ def test_area_filled_up_meanwhile_refuses_the_order_and_takes_nothing(candidate,
     assert services.check_invariants() == []
 
 
+def test_last_seat_lost_between_the_check_and_the_take_undoes_the_order_and_names_the_full_sitting(
+        candidate, exam, sittings, monkeypatch):
+    """The race the look-ahead cannot see: another take commits between the check and the
+    conditional UPDATE. Everything already written (order, lines, seats, status, audit) is rolled
+    back, and the message is computed afterwards, from the figures as they are then."""
+    shanghai = Area.objects.get(name="上海")  # one seat in the second sitting
+    first = confirmed_enrollment(candidate, exam, sittings, shanghai)
+    rival = make_candidate("王芳", photo=False)
+    second = confirmed_enrollment(rival, exam, sittings, shanghai)
+    services.order_create(enrollment=first, actor=candidate, provider="sandbox")  # the last seat of 第二场
+    seen = []
+
+    def check_that_saw_the_seat_still_free(*, enrollment):
+        quota_ids = registration_services._quota_ids(enrollment, enrollment.area_id)
+        seen.append(quota_ids)
+        return quota_ids
+
+    monkeypatch.setattr(registration_services, "enrollment_seats_check", check_that_saw_the_seat_still_free)
+    before = counts(exam, shanghai)
+    audit_entries = AuditEntry.objects.count()
+
+    with pytest.raises(NoSeatsInArea) as refused:
+        services.order_create(enrollment=second, actor=rival, provider="sandbox")
+
+    assert seen, "the order went through the check"
+    assert refused.value.full_sittings == ["第二场"] and "第二场" in refused.value.message
+    assert "第一场" not in refused.value.message  # its seat, taken by the UPDATE before, was given back
+    assert not Order.objects.filter(enrollment=second).exists()
+    assert not OrderLine.objects.filter(order__enrollment=second).exists()
+    assert not EnrollmentSeat.objects.filter(enrollment=second).exists()
+    assert AuditEntry.objects.count() == audit_entries
+    assert counts(exam, shanghai) == before
+    second.refresh_from_db()
+    assert second.status == "confirmed"
+    assert services.check_invariants() == []
+
+
 # --------------------------------------------------------------------------- pages
 
 
