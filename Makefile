@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate messages compile-messages worker ci clean bench-photos bench-roster bench-rush
+.PHONY: run test install migrate messages compile-messages worker ci clean bench-photos bench-roster bench-rush bench-floor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-roster: $(STAMP)
 # on 127.0.0.1; options through ARGS, e.g. make bench-rush ARGS="--candidates 50000".
 bench-rush: $(STAMP) compile-messages
 	$(PY) -m bench.rush $(ARGS)
+
+# The floor under the rush's page target: gunicorn alone, Django anonymous, Django logged in, the
+# seats page, same shape and client as bench-rush (docs/performance.md). About a minute.
+bench-floor: $(STAMP) compile-messages
+	$(PY) -m bench.rush.floor $(ARGS)
 
 ci:
 	bash .ci/run
