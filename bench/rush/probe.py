@@ -95,14 +95,17 @@ def probe(people: list[dict], exam_id: int, password: str, host: str) -> dict:
 
     def quota_lock_timer(execute, sql, params, many, context):
         """The seat take's conditional UPDATE locks the quota row until the transaction commits:
-        note when it starts and, through on_commit, when the commit is done."""
-        if sql.startswith('UPDATE "exams_seatquota"'):
-            from django.db import transaction
-
+        note when it starts and, through on_commit, when the commit is done. The callback goes
+        first in the on-commit queue, ahead of those registered before the UPDATE (the seat
+        figures' refresh publishes a Celery task), which run after the locks are gone."""
+        result = execute(sql, params, many, context)
+        if sql.startswith('UPDATE "exams_seatquota"') and connection.in_atomic_block:
             started = time.perf_counter()
             label = current[0]
-            transaction.on_commit(lambda: lock_holds.append([label, (time.perf_counter() - started) * 1000]))
-        return execute(sql, params, many, context)
+            # Django's own queue of (savepoint ids, callback, robust); first place = right after COMMIT.
+            connection.run_on_commit.insert(0, (set(connection.savepoint_ids), lambda: lock_holds.append(
+                [label, (time.perf_counter() - started) * 1000]), False))
+        return result
 
     def measured(label, method, path, data=None):
         current[0] = label
