@@ -64,24 +64,24 @@ def seats_give_back(*, quota_ids: list[int], state: str = HELD) -> None:
     """Give back one seat in each quota (an order cancelled, expired or refunded)."""
     ordered = sorted(set(quota_ids))
     with transaction.atomic():
+        _refresh_availability_on_commit(ordered)  # before the row locks: nothing else runs while they are held
         for quota_id in ordered:
             changed = SeatQuota.objects.filter(pk=quota_id, **{f"{state}__gt": 0}).update(**{state: F(state) - 1})
             if not changed:  # the books disagree with the caller: never go negative, shout
                 raise QuotaRuleViolation(_("No %(state)s seat to give back in quota %(id)s.")
                                          % {"state": state, "id": quota_id})
-        _refresh_availability_on_commit(ordered)
 
 
 def seats_sell(*, quota_ids: list[int]) -> None:
     """Turn held seats into sold ones (an order was paid)."""
     ordered = sorted(set(quota_ids))
     with transaction.atomic():
+        _refresh_availability_on_commit(ordered)  # before the row locks: nothing else runs while they are held
         for quota_id in ordered:
             changed = (SeatQuota.objects.filter(pk=quota_id, held__gt=0)
                        .update(held=F("held") - 1, sold=F("sold") + 1))
             if not changed:
                 raise QuotaRuleViolation(_("No held seat to sell in quota %(id)s.") % {"id": quota_id})
-        _refresh_availability_on_commit(ordered)
 
 
 def seats_move(*, from_quota_ids: list[int], to_quota_ids: list[int], state: str = SOLD) -> None:

@@ -179,10 +179,8 @@ def payment_record(*, provider: str, trade_no: str, order_number: str, amount: D
             return existing  # a replay: nothing changes, the platform still gets its "success"
         if Decimal(amount) != order.amount:
             raise PaymentRejected(_("The amount paid does not match the order."))
-        outcome = NotificationOutcome.CREDITED
-        if order.status == O.PENDING:
-            registration_services.enrollment_seats_sell(enrollment=order.enrollment, actor=None)
-        elif order.status in (O.CANCELLED, O.EXPIRED) and not _still_what_was_ordered(order):
+        outcome = NotificationOutcome.CREDITED  # a pending order: its held seats are sold at the end
+        if order.status in (O.CANCELLED, O.EXPIRED) and not _still_what_was_ordered(order):
             outcome = NotificationOutcome.LATE_REFUNDED  # the candidate chose again meanwhile
         elif order.status in (O.CANCELLED, O.EXPIRED):
             try:
@@ -192,7 +190,7 @@ def payment_record(*, provider: str, trade_no: str, order_number: str, amount: D
                 outcome = NotificationOutcome.LATE_CREDITED
             except DomainError:
                 outcome = NotificationOutcome.LATE_REFUNDED
-        else:  # already paid by another transaction (paid twice): give this money back
+        elif order.status != O.PENDING:  # already paid by another transaction (paid twice): give this money back
             outcome = NotificationOutcome.LATE_REFUNDED
         try:
             with transaction.atomic():
@@ -211,6 +209,9 @@ def payment_record(*, provider: str, trade_no: str, order_number: str, amount: D
             _issue_invoice(order, actor=None)
         audit_log(actor=None, action=f"payment.{outcome}", obj=order,
                   after={"trade_no": trade_no, "amount": amount, "source": source})
+        if outcome == NotificationOutcome.CREDITED:
+            # Last, so that the hot quota rows stay locked only until the commit.
+            registration_services.enrollment_seats_sell(enrollment=order.enrollment, actor=None)
     return payment
 
 

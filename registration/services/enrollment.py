@@ -317,10 +317,11 @@ def enrollment_seats_give_back(*, enrollment: Enrollment, actor, reason: str) ->
     with transaction.atomic():
         locked = _lock(enrollment)
         seats = list(EnrollmentSeat.objects.filter(enrollment=locked, state=SeatState.HELD))
-        exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats])
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
         transition(locked, S.CONFIRMED, actor=actor, reason=reason)
-    enrollment.refresh_from_db()
+        # Last, as in the seat take: the quota rows stay locked only until the commit.
+        exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats])
+    enrollment.status = locked.status  # no reload: in the caller's transaction the quota rows are still locked
 
 
 def _seats_of(enrollment: Enrollment, state: str) -> list[EnrollmentSeat]:
@@ -333,10 +334,11 @@ def enrollment_seats_sell(*, enrollment: Enrollment, actor) -> None:
     with transaction.atomic():
         locked = _lock(enrollment)
         seats = _seats_of(locked, SeatState.HELD)
-        exam_services.seats_sell(quota_ids=[seat.quota_id for seat in seats])
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).update(state=SeatState.SOLD)
         transition(locked, S.ENROLLED, actor=actor)
-    enrollment.refresh_from_db()
+        # Last, as in the seat take: the quota rows stay locked only until the commit.
+        exam_services.seats_sell(quota_ids=[seat.quota_id for seat in seats])
+    enrollment.status = locked.status  # no reload: in the caller's transaction the quota rows are still locked
 
 
 def enrollment_change_area(*, enrollment: Enrollment, actor, area_id: int) -> None:

@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +23,7 @@ from payments.sandbox.models import SandboxTransaction
 from registration import services as registration_services
 from registration.exceptions import NoSeatsInArea, NotEditable
 from registration.models import Enrollment, EnrollmentSeat
-from tests.payments.conftest import confirmed_enrollment, counts, info, make_candidate
+from tests.payments.conftest import confirmed_enrollment, counts, info, make_candidate, signed_notification
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +297,50 @@ def test_orders_created_in_the_same_second_get_distinct_numbers(candidate, exam,
         other = services.order_create(enrollment=second, actor=rival, provider="sandbox")
     assert one.number != other.number
     assert counts(exam, area) == [(2, 0), (2, 0)]
+
+
+# --------------------------------------------------------------------------- hot rows
+
+
+def writes_after_the_first_quota_update(queries) -> list[str]:
+    """The statements between the first write to a seat quota and the end of the service's
+    transaction (its COMMIT, or inside the test's transaction the release of its first savepoint),
+    but for the other quota UPDATEs and savepoint bookkeeping: while they run, the quota rows every
+    candidate of the area wants stay locked."""
+    sqls = [query["sql"] for query in queries]
+    first = next(i for i, sql in enumerate(sqls) if sql.startswith('UPDATE "exams_seatquota"'))
+    open_savepoints = []
+    for sql in sqls[:first]:
+        if sql.startswith("SAVEPOINT"):
+            open_savepoints.append(sql.split()[1])
+        elif sql.startswith(("RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            name = sql.split()[-1]
+            del open_savepoints[open_savepoints.index(name):]
+    outer = f"RELEASE SAVEPOINT {open_savepoints[0]}" if open_savepoints else "COMMIT"
+    end = next((i for i, sql in enumerate(sqls[first:], first) if sql in (outer, "COMMIT")), len(sqls))
+    return [sql for sql in sqls[first:end]
+            if not sql.startswith(('UPDATE "exams_seatquota"', "SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+
+def test_the_hot_quota_rows_are_written_last_by_seat_takes_cancellations_and_payments(enrollment, candidate):
+    """At the rush every seat take, cancellation and payment of an area writes the same quota rows,
+    which stay locked until the commit: each writes them after everything else."""
+    with CaptureQueriesContext(connection) as take:
+        first = services.order_create(enrollment=enrollment, actor=candidate, provider="sandbox")
+    assert writes_after_the_first_quota_update(take.captured_queries) == []
+
+    with CaptureQueriesContext(connection) as cancel:
+        services.order_cancel(order=first, actor=candidate)
+    assert writes_after_the_first_quota_update(cancel.captured_queries) == []
+    enrollment.refresh_from_db()
+    assert enrollment.status == "confirmed"
+
+    order = services.order_create(enrollment=enrollment, actor=candidate, provider="sandbox")
+
+    with CaptureQueriesContext(connection) as payment:
+        services.payment_notify(provider="sandbox", data=signed_notification(order))
+    assert writes_after_the_first_quota_update(payment.captured_queries) == []
+    order.refresh_from_db()
+    enrollment.refresh_from_db()
+    assert order.status == "paid" and enrollment.status == "enrolled"
+    assert services.check_invariants() == []
