@@ -60,11 +60,12 @@ def seats_take(*, quota_ids: list[int], state: str = HELD, exam_id: int | None =
             raise SeatsExhausted(full)
 
 
-def seats_give_back(*, quota_ids: list[int], state: str = HELD) -> None:
-    """Give back one seat in each quota (an order cancelled, expired or refunded)."""
+def seats_give_back(*, quota_ids: list[int], state: str = HELD, exam_id: int | None = None) -> None:
+    """Give back one seat in each quota (an order cancelled, expired or refunded); `exam_id` as for
+    seats_take."""
     ordered = sorted(set(quota_ids))
     with transaction.atomic():
-        _refresh_availability_on_commit(ordered)  # before the row locks: nothing else runs while they are held
+        _refresh_availability_on_commit(ordered, exam_id)  # before the row locks: nothing else runs while they are held
         for quota_id in ordered:
             changed = SeatQuota.objects.filter(pk=quota_id, **{f"{state}__gt": 0}).update(**{state: F(state) - 1})
             if not changed:  # the books disagree with the caller: never go negative, shout
@@ -89,10 +90,11 @@ def seats_move(*, from_quota_ids: list[int], to_quota_ids: list[int], state: str
     with transaction.atomic():
         # Lock every row of the move in id order first: two candidates swapping cities at the
         # same moment then queue behind each other instead of deadlocking.
-        list(SeatQuota.objects.select_for_update().filter(pk__in=[*from_quota_ids, *to_quota_ids])
-             .order_by("pk").values_list("pk", flat=True))
-        seats_take(quota_ids=to_quota_ids, state=state)
-        seats_give_back(quota_ids=from_quota_ids, state=state)
+        exam_ids = {exam_id for _pk, exam_id in SeatQuota.objects.select_for_update().filter(
+            pk__in=[*from_quota_ids, *to_quota_ids]).order_by("pk").values_list("pk", "exam_id")}
+        exam_id = next(iter(exam_ids)) if len(exam_ids) == 1 else None  # known: no lookup while the rows are locked
+        seats_take(quota_ids=to_quota_ids, state=state, exam_id=exam_id)
+        seats_give_back(quota_ids=from_quota_ids, state=state, exam_id=exam_id)
 
 
 def quota_release_seats(*, quota: SeatQuota, seats: int, actor, release_at=None) -> SeatRelease:

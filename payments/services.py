@@ -300,9 +300,10 @@ def refund_request(*, enrollment: Enrollment, actor) -> Refund:
                                                          NotificationOutcome.LATE_CREDITED]).get()
             refund = _refund_create(order=order, payment=payment, kind=RefundKind.CANDIDATE, actor=actor)
             _move(order, O.REFUNDING, actor=actor, reason="refund requested")
-            registration_services.enrollment_refund_seats(enrollment=enrollment, actor=actor)
             Invoice.objects.filter(order=order, status=InvoiceStatus.ISSUED).update(
                 status=InvoiceStatus.VOIDED, voided_at=timezone.now())
+            # Last: the seats go back, and the quota rows stay locked only until the commit.
+            registration_services.enrollment_refund_seats(enrollment=enrollment, actor=actor)
     except IntegrityError as exc:  # two requests at once: the constraint lets one through
         raise RefundNotAllowed(_("You have already used your one refund for this exam.")) from exc
     return refund

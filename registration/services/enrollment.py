@@ -355,17 +355,19 @@ def enrollment_change_area(*, enrollment: Enrollment, actor, area_id: int) -> No
             raise InvalidChoice(_("Choose an area from the list."), field="area")
         seats = _seats_of(locked, SeatState.SOLD)
         new_quotas = _quota_ids(locked, area_id)
-        try:
-            exam_services.seats_move(from_quota_ids=[seat.quota_id for seat in seats], to_quota_ids=new_quotas)
-        except SeatsExhausted:
-            raise _seat_problem(locked, area_id) or SeatsExhausted(new_quotas)
         by_sitting = dict(SeatQuota.objects.filter(pk__in=new_quotas).values_list("sitting_id", "pk"))
         for seat in seats:
             EnrollmentSeat.objects.filter(pk=seat.pk).update(quota_id=by_sitting[seat.quota.sitting_id])
         before = {"area": locked.area_id}
         Enrollment.objects.filter(pk=locked.pk).update(area_id=area_id, area_saved_at=timezone.now())
         audit_log(actor=actor, action="enrollment.area_changed", obj=locked, before=before, after={"area": area_id})
-    enrollment.refresh_from_db()
+        # Last, as in the seat take: the quota rows stay locked only until the commit. A full
+        # sitting raises, and leaving this block undoes the writes above.
+        try:
+            exam_services.seats_move(from_quota_ids=[seat.quota_id for seat in seats], to_quota_ids=new_quotas)
+        except SeatsExhausted:
+            raise _seat_problem(locked, area_id) or SeatsExhausted(new_quotas)
+    enrollment.status, enrollment.area_id = locked.status, area_id  # no reload while the caller's transaction holds the rows
 
 
 def enrollment_refund_seats(*, enrollment: Enrollment, actor) -> None:
@@ -373,8 +375,9 @@ def enrollment_refund_seats(*, enrollment: Enrollment, actor) -> None:
     with transaction.atomic():
         locked = _lock(enrollment)
         seats = _seats_of(locked, SeatState.SOLD)
-        exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats], state=exam_services.SOLD)
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
         AdmissionTicket.objects.filter(enrollment=locked, void=False).update(void=True)  # no seat, no ticket
         transition(locked, S.REFUNDED, actor=actor)
-    enrollment.refresh_from_db()
+        # Last, as in the seat take: the quota rows stay locked only until the commit.
+        exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats], state=exam_services.SOLD)
+    enrollment.status = locked.status  # no reload: in the caller's transaction the quota rows are still locked

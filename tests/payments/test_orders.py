@@ -303,12 +303,16 @@ def test_orders_created_in_the_same_second_get_distinct_numbers(candidate, exam,
 
 
 def writes_after_the_first_quota_update(queries) -> list[str]:
-    """The statements between the first write to a seat quota and the end of the service's
+    """The statements between the first lock of a seat quota (its UPDATE, or a locking read) and the end of the service's
     transaction (its COMMIT, or inside the test's transaction the release of its first savepoint),
     but for the other quota UPDATEs and savepoint bookkeeping: while they run, the quota rows every
     candidate of the area wants stay locked."""
+    def locks_quotas(sql: str) -> bool:
+        return sql.startswith('UPDATE "exams_seatquota"') or (
+            sql.startswith("SELECT") and 'FROM "exams_seatquota"' in sql and sql.endswith("FOR UPDATE"))
+
     sqls = [query["sql"] for query in queries]
-    first = next(i for i, sql in enumerate(sqls) if sql.startswith('UPDATE "exams_seatquota"'))
+    first = next(i for i, sql in enumerate(sqls) if locks_quotas(sql))
     open_savepoints = []
     for sql in sqls[:first]:
         if sql.startswith("SAVEPOINT"):
@@ -318,13 +322,13 @@ def writes_after_the_first_quota_update(queries) -> list[str]:
             del open_savepoints[open_savepoints.index(name):]
     outer = f"RELEASE SAVEPOINT {open_savepoints[0]}" if open_savepoints else "COMMIT"
     end = next((i for i, sql in enumerate(sqls[first:], first) if sql in (outer, "COMMIT")), len(sqls))
-    return [sql for sql in sqls[first:end]
-            if not sql.startswith(('UPDATE "exams_seatquota"', "SAVEPOINT", "RELEASE SAVEPOINT"))]
+    return [sql for sql in sqls[first:end] if not locks_quotas(sql) and not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
-def test_the_hot_quota_rows_are_written_last_by_seat_takes_cancellations_and_payments(enrollment, candidate):
-    """At the rush every seat take, cancellation and payment of an area writes the same quota rows,
-    which stay locked until the commit: each writes them after everything else."""
+def test_the_hot_quota_rows_are_written_last_by_takes_cancellations_payments_moves_and_refunds(
+        enrollment, candidate, exam):
+    """At the rush every seat take, cancellation, payment, change of city and refund of an area writes
+    the same quota rows, which stay locked until the commit: each writes them after everything else."""
     with CaptureQueriesContext(connection) as take:
         first = services.order_create(enrollment=enrollment, actor=candidate, provider="sandbox")
     assert writes_after_the_first_quota_update(take.captured_queries) == []
@@ -343,4 +347,17 @@ def test_the_hot_quota_rows_are_written_last_by_seat_takes_cancellations_and_pay
     order.refresh_from_db()
     enrollment.refresh_from_db()
     assert order.status == "paid" and enrollment.status == "enrolled"
+
+    beijing = Area.objects.get(name="北京")
+    with CaptureQueriesContext(connection) as move:
+        services.change_area(enrollment=enrollment, actor=candidate, area_id=beijing.pk)
+    assert writes_after_the_first_quota_update(move.captured_queries) == []
+    enrollment.refresh_from_db()
+    assert enrollment.area_id == beijing.pk and counts(exam, beijing) == [(0, 1), (0, 1)]
+
+    with CaptureQueriesContext(connection) as refund:
+        services.refund_request(enrollment=enrollment, actor=candidate)
+    assert writes_after_the_first_quota_update(refund.captured_queries) == []
+    enrollment.refresh_from_db()
+    assert enrollment.status == "refunded" and counts(exam, beijing) == [(0, 0), (0, 0)]
     assert services.check_invariants() == []
