@@ -3,7 +3,6 @@ the database decides, under its row lock, whatever the concurrency. Rows are alw
 id order, so two transactions that touch the same quotas cannot deadlock."""
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from django.db import transaction
@@ -36,18 +35,15 @@ def seats_take(*, quota_ids: list[int], state: str = HELD, exam_id: int | None =
     `exam_id`, when the caller knows that every quota is of that exam, saves looking it up.
 
     `savepoint=False` (the seat take of an order, two statements fewer): no savepoint of its own,
-    inside the caller's transaction, which must then roll back on SeatsExhausted (letting the
-    exception leave its `atomic` block does that); the seats taken before the full quota are only
-    undone by that rollback."""
+    inside the caller's transaction, which is then marked for rollback on SeatsExhausted (Django's
+    `atomic(savepoint=False)`): the seats taken before the full quota are undone with it."""
     if state not in (HELD, SOLD):
         raise ValueError(state)
     ordered = sorted(set(quota_ids))
     if len(ordered) != len(quota_ids):
         raise ValueError("a quota appears twice")
-    if not savepoint and not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("seats_take(savepoint=False) runs inside the caller's transaction")
     full = []
-    with transaction.atomic() if savepoint else contextlib.nullcontext():
+    with transaction.atomic(savepoint=savepoint):
         _refresh_availability_on_commit(ordered, exam_id)  # before the row locks: nothing else runs while they are held
         for quota_id in ordered:
             changed = (SeatQuota.objects

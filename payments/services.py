@@ -102,7 +102,7 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
     except registration_services.SeatsExhausted:
         # The last seat went to another candidate between the check and the take: everything above
         # was rolled back; say which sittings are full now and where seats are left.
-        raise registration_services.enrollment_seats_refusal(enrollment) from None
+        raise registration_services.enrollment_seats_refusal(locked) from None
     enrollment.status = locked.status
     return order
 
@@ -206,12 +206,16 @@ def payment_record(*, provider: str, trade_no: str, order_number: str, amount: D
             _refund_create(order=order, payment=payment, kind=RefundKind.LATE_PAYMENT, actor=None)
         else:
             _move(order, O.PAID, actor=None, reason=source, paid_at=timezone.now(), provider_trade_no=trade_no)
-            _issue_invoice(order, actor=None)
         audit_log(actor=None, action=f"payment.{outcome}", obj=order,
                   after={"trade_no": trade_no, "amount": amount, "source": source})
         if outcome == NotificationOutcome.CREDITED:
-            # Last, so that the hot quota rows stay locked only until the commit.
+            # After the other writes, so that the hot quota rows stay locked only briefly ...
             registration_services.enrollment_seats_sell(enrollment=order.enrollment, actor=None)
+        if outcome != NotificationOutcome.LATE_REFUNDED:
+            # ... but before the invoice counter, as on the late path (seats taken and sold above):
+            # every payment locks the order, the enrollment, the quota rows, then the counter, so
+            # two payments never wait for each other's locks.
+            _issue_invoice(order, actor=None)
     return payment
 
 

@@ -403,3 +403,49 @@ def test_double_clicks_and_replays_racing_each_other_have_one_effect():
     assert list(SeatQuota.objects.filter(exam=exam, area=jinan).values_list("held", "sold")) == [(0, 0), (0, 0)]
     assert services.check_invariants() == []
     assert money_agrees() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_and_a_late_payment_in_the_same_area_wait_for_each_other_instead_of_deadlocking(monkeypatch):
+    """Two candidates of 济南 who want an invoice are paid at the same moment: one for a pending order,
+    one late, for an expired order whose seats it takes again. Both lock the area's quota rows and
+    the invoice counter. Paced so that the first holds its invoice number when the second asks for
+    it: every payment must lock them in the same order (quota rows, then the counter), so one waits
+    and both are credited; in the opposite order PostgreSQL finds a deadlock and aborts one."""
+    exam = demo.seed()
+    sittings = list(Sitting.objects.filter(exam=exam).order_by("starts_at"))
+    jinan = Area.objects.get(name="济南")
+    invoice = {"invoice_wanted": True, "invoice_type": "enterprise", "invoice_title": "济南某某认证咨询有限公司",
+               "invoice_tax_number": "91370102MA3C4X8Y2K"}
+    on_time = confirmed_enrollment(UserFactory(), exam, sittings, jinan, **invoice)
+    late = confirmed_enrollment(UserFactory(), exam, sittings, jinan, **invoice)
+    on_time_order = services.order_create(enrollment=on_time, actor=on_time.candidate, provider="sandbox")
+    late_order = services.order_create(enrollment=late, actor=late.candidate, provider="sandbox")
+    Order.objects.filter(pk=late_order.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert services.orders_expire_due() == 1
+    notifications = {order.pk: signed_notification(order) for order in (on_time_order, late_order)}
+
+    real_issue_invoice = services._issue_invoice
+    on_time_has_its_number, late_asks_for_one = threading.Event(), threading.Event()
+
+    def paced_issue_invoice(order, *, actor):
+        if order.pk == late_order.pk:
+            on_time_has_its_number.wait(timeout=5)
+            late_asks_for_one.set()
+            return real_issue_invoice(order, actor=actor)
+        issued = real_issue_invoice(order, actor=actor)  # the counter row is locked until the commit
+        on_time_has_its_number.set()
+        late_asks_for_one.wait(timeout=3)  # does not come when the late payment waits for our quota rows
+        return issued
+
+    monkeypatch.setattr(services, "_issue_invoice", paced_issue_invoice)
+    outcomes = race([lambda data=data: services.payment_notify(provider="sandbox", data=data)
+                     for data in notifications.values()])
+
+    assert outcomes == ["ok", "ok"], outcomes
+    assert sorted(Payment.objects.values_list("outcome", flat=True)) == sorted(
+        [NotificationOutcome.CREDITED, NotificationOutcome.LATE_CREDITED])
+    assert Order.objects.filter(pk__in=notifications, status=OrderStatus.PAID).count() == 2
+    assert list(SeatQuota.objects.filter(exam=exam, area=jinan).values_list("held", "sold")) == [(0, 2), (0, 2)]
+    assert services.check_invariants() == []
