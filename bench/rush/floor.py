@@ -40,7 +40,9 @@ from bench.rush.run import (
     _free_port,
     _machine_cpu,
     _pg_execute,
+    _postgres_cpu,
     _proc_cpu,
+    _redis_pid,
     _tree_cpu,
     _wait_healthy,
 )
@@ -48,20 +50,6 @@ from bench.rush.run import (
 DATABASE = "examreg_bench_floor"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 WORK = ROOT / "var" / "bench-floor"
-
-
-def _postgres_backends_cpu() -> float:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as connection:
-        pids = [row[0] for row in connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE])]
-    return sum(_proc_cpu(pid) for pid in pids)
-
-
-def _redis_pid() -> int | None:
-    found = subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True).stdout.split()
-    return int(found[0]) if found else None
 
 
 async def _load(port: int, target: str, cookie: str, marker: bytes, clients: int, seconds: float) -> dict:
@@ -81,8 +69,6 @@ async def _load(port: int, target: str, cookie: str, marker: bytes, clients: int
         finally:
             connection.close()
 
-    await asyncio.gather(*(client(time.perf_counter() + 2.0) for _ in range(clients)))  # warm-up
-    latencies.clear()
     started = time.perf_counter()
     await asyncio.gather(*(client(started + seconds) for _ in range(clients)))
     return {"wall": time.perf_counter() - started, "latencies": sorted(latencies), "failures": failures}
@@ -90,19 +76,18 @@ async def _load(port: int, target: str, cookie: str, marker: bytes, clients: int
 
 def _measure(name: str, port: int, target: str, cookie: str, marker: bytes, args, gunicorn_pid: int,
              redis_pid: int | None) -> dict:
-    before = {"gunicorn": _tree_cpu(gunicorn_pid), "postgres": _postgres_backends_cpu(),
-              "redis": _proc_cpu(redis_pid) if redis_pid else 0.0, "client": time.process_time(),
-              "machine": _machine_cpu()}
+    warm_up = asyncio.run(_load(port, target, cookie, marker, args.clients, 2.0))  # not counted, but checked
+
+    def snapshot() -> dict:
+        return {"gunicorn": _tree_cpu(gunicorn_pid), "postgres": sum(_postgres_cpu(DATABASE).values()),
+                "redis": _proc_cpu(redis_pid) if redis_pid else 0.0, "client": time.process_time(),
+                "machine": _machine_cpu()}
+
+    before = snapshot()
     result = asyncio.run(_load(port, target, cookie, marker, args.clients, args.seconds))
-    # The warm-up's CPU is in the deltas too: count its answers out by scaling to the measured window.
-    after = {"gunicorn": _tree_cpu(gunicorn_pid), "postgres": _postgres_backends_cpu(),
-             "redis": _proc_cpu(redis_pid) if redis_pid else 0.0, "client": time.process_time(),
-             "machine": _machine_cpu()}
+    after = snapshot()
     answers = len(result["latencies"])
-    window = result["wall"] + 2.0
-    share = result["wall"] / window  # the measured window's part of the CPU deltas (rate is steady)
-    cpu = {key: (after[key] - before[key]) * share * 1000 / max(answers, 1)
-           for key in ("gunicorn", "postgres", "redis", "client")}
+    cpu = {key: (after[key] - before[key]) * 1000 / max(answers, 1) for key in ("gunicorn", "postgres", "redis", "client")}
     busy = (after["machine"][0] - before["machine"][0]) / max(after["machine"][1] - before["machine"][1], 1e-9)
     lat = result["latencies"]
 
@@ -111,7 +96,8 @@ def _measure(name: str, port: int, target: str, cookie: str, marker: bytes, args
 
     return {"case": name, "target": target, "answers": answers, "per_s": answers / result["wall"],
             "p50_ms": pct(0.50), "p99_ms": pct(0.99), "cpu_ms": cpu, "machine_busy": busy,
-            "failures": len(result["failures"]), "failure_sample": result["failures"][:3]}
+            "failures": len(warm_up["failures"]) + len(result["failures"]),
+            "failure_sample": (warm_up["failures"] + result["failures"])[:3]}
 
 
 def _gunicorn(app: str, port: int, env: dict, args, processes: Processes, name: str) -> int:

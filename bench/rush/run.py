@@ -258,13 +258,13 @@ def _machine_cpu() -> tuple[float, float]:
     return (sum(values[:8]) - idle) / TICK, sum(values[:8]) / TICK
 
 
-def _postgres_cpu() -> dict[int, float]:
+def _postgres_cpu(database: str = PG_DATABASE) -> dict[int, float]:
     """CPU seconds of every PostgreSQL backend connected to the bench database, by pid."""
     import psycopg
 
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as connection:
         pids = [row[0] for row in connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [PG_DATABASE])]
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])]
     return {pid: _proc_cpu(pid) for pid in pids}
 
 
