@@ -1,6 +1,7 @@
-"""Shared fixtures. Tests marked `postgres` need PostgreSQL and are skipped on SQLite, except in CI
-(REQUIRE_POSTGRES=1) where a skip would hide a missing database: there they fail instead.
-Tests marked `redis` need REDIS_URL (also required in CI). Tests marked `browser` need Debian chromium; with REQUIRE_BROWSER=1 they fail instead of skipping."""
+"""Shared fixtures. Tests marked `postgres` need PostgreSQL, `redis` need REDIS_URL and `browser`
+need Debian chromium. Outside CI they are skipped with the reason when those are missing. In CI
+(REQUIRE_POSTGRES=1, REQUIRE_BROWSER=1) a missing service must never pass unseen: the run stops
+at collection with a usage error that names what is missing."""
 import os
 import shutil
 
@@ -9,32 +10,49 @@ from django.core.cache import cache, caches
 
 from exams import catalogue
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+def _chromium() -> str | None:
+    """The chromium to drive: CHROMIUM_PATH if it is an executable, else the one on PATH."""
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM = _chromium()
+
+
+def missing_requirements(items, *, on_postgres: bool, redis_url: str, chromium: str | None) -> dict[str, str]:
+    """What the selected tests need and this run lacks: marker -> why."""
+    markers = {marker for item in items for marker in ("postgres", "redis", "browser")
+               if item.get_closest_marker(marker)}
+    missing = {}
+    if "postgres" in markers and not on_postgres:
+        missing["postgres"] = "the database is not PostgreSQL: set DATABASE_URL"
+    if "redis" in markers and not redis_url:
+        missing["redis"] = "REDIS_URL is not set"
+    if "browser" in markers and not chromium:
+        missing["browser"] = "no chromium found (apt-get install chromium, or CHROMIUM_PATH)"
+    return missing
 
 
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
     from django.db import connection
 
-    on_postgres = connection.vendor == "postgresql"
+    missing = missing_requirements(items, on_postgres=connection.vendor == "postgresql",
+                                   redis_url=settings.REDIS_URL, chromium=CHROMIUM)
+    required = {"postgres": os.environ.get("REQUIRE_POSTGRES") == "1",
+                "redis": os.environ.get("REQUIRE_POSTGRES") == "1",
+                "browser": os.environ.get("REQUIRE_BROWSER") == "1"}
+    refused = [f"{marker}: {why}" for marker, why in missing.items() if required[marker]]
+    if refused:
+        raise pytest.UsageError("This run must not skip tests (REQUIRE_POSTGRES / REQUIRE_BROWSER), but "
+                                + "; ".join(refused))
     for item in items:
-        if item.get_closest_marker("postgres") and not on_postgres:
-            if os.environ.get("REQUIRE_POSTGRES") == "1":
-                item.add_marker(pytest.mark.xfail(reason="REQUIRE_POSTGRES=1 but the database is not PostgreSQL",
-                                                  run=False, strict=True))
-            else:
-                item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
-        if item.get_closest_marker("redis") and not settings.REDIS_URL:
-            if os.environ.get("REQUIRE_POSTGRES") == "1":
-                item.add_marker(pytest.mark.xfail(reason="CI needs REDIS_URL", run=False, strict=True))
-            else:
-                item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
-        if item.get_closest_marker("browser") and not CHROMIUM:
-            if os.environ.get("REQUIRE_BROWSER") == "1":
-                item.add_marker(pytest.mark.xfail(reason="REQUIRE_BROWSER=1 but no chromium found",
-                                                  run=False, strict=True))
-            else:
-                item.add_marker(pytest.mark.skip(reason="needs Debian chromium (apt-get install chromium)"))
+        for marker, why in missing.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=f"needs {marker}: {why}"))
 
 
 @pytest.fixture(autouse=True)
