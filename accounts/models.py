@@ -105,7 +105,12 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
-        permissions = [("view_full_id_number", _("Can view full ID numbers"))]
+        permissions = [
+            ("view_full_id_number", _("Can view full ID numbers")),
+            ("assign_candidate_roles", _("Can give and take the roles candidate, institution user and expert")),
+            ("assign_staff_roles", _("Can give and take the roles association staff, provincial exam authority "
+                                     "and exam administrator")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_type", "id_number_hash"], condition=~Q(id_number_hash=""),

@@ -12,6 +12,28 @@ class Role(models.TextChoices):
     EXAM_ADMINISTRATOR = "exam_administrator", _("Exam administrator")
 
 
+# Roles that open Django admin: giving one sets is_staff; taking the last one away clears it.
+STAFF_ROLES = frozenset({Role.ASSOCIATION_STAFF, Role.PROVINCIAL_AUTHORITY, Role.EXAM_ADMINISTRATOR})
+
+# Who may give or take a role (分配角色). Candidate-side roles: holders of assign_candidate_roles
+# (association staff). Staff roles: holders of assign_staff_roles, which no role carries, so only a
+# superuser, or a person a superuser gave that permission to, makes someone staff. Superuser status,
+# is_staff by hand and direct permissions: superusers only (services.user_privileges_set).
+ASSIGN_PERMISSION: dict[str, str] = {
+    Role.CANDIDATE: "accounts.assign_candidate_roles",
+    Role.INSTITUTION_USER: "accounts.assign_candidate_roles",
+    Role.EXPERT: "accounts.assign_candidate_roles",
+    Role.ASSOCIATION_STAFF: "accounts.assign_staff_roles",
+    Role.PROVINCIAL_AUTHORITY: "accounts.assign_staff_roles",
+    Role.EXAM_ADMINISTRATOR: "accounts.assign_staff_roles",
+}
+
+
+def assignable_roles(user) -> list[str]:
+    """The roles `user` may give and take, in the order of Role."""
+    return [role for role in Role.values if user.has_perm(ASSIGN_PERMISSION[role])]
+
+
 # app_label.codename; a codename that does not exist (yet) is skipped, so later apps add theirs here.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CANDIDATE: [],
@@ -41,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_educationrecord",
         "accounts.change_educationrecord",
         "accounts.view_qualification",
+        "accounts.assign_candidate_roles",
         "core.view_auditentry",
     ],
     Role.PROVINCIAL_AUTHORITY: ["accounts.view_user", "accounts.view_educationrecord",
