@@ -2,6 +2,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from django import forms
+from django.core.exceptions import PermissionDenied
 
 from core.http import client_ip
 
@@ -14,10 +15,18 @@ def _identifier(credentials) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        """allauth's rate limits read the address the way the lockout and the audit log do."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
     def pre_authenticate(self, request, **credentials):
-        user = selectors.user_by_login(_identifier(credentials))
+        identifier = _identifier(credentials)
+        user = selectors.user_by_login(identifier)
         try:
-            services.auth_check_allowed(user=user, ip=client_ip(request))
+            services.auth_check_allowed(user=user, identifier=identifier, ip=client_ip(request))
         except AccountLocked as exc:
             raise forms.ValidationError(exc.message, code="locked")
 

@@ -1,3 +1,5 @@
+import copy
+
 from allauth.account import forms as allauth_forms
 from captcha.fields import CaptchaField
 from django import forms
@@ -7,12 +9,20 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.http import client_ip
+
 from . import services
 from .exceptions import DuplicateAccount
 from .identity import check_id_number, normalize_id_number, validate_mobile, validate_name
 from .models import DegreeLevel, EducationLevel, EducationRecord, Gender, IdType, Qualification, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# What a throttled address is told (accounts.services.auth_address_throttled).
+PICTURE_CODE_AGAIN = _("Many failed attempts came from your network. Type the characters in the new picture to "
+                       "continue.")
+PICTURE_CODE_SOLVED_AGAIN = "login_picture_code_solved_again"  # session key
 
 
 class CaptchaMixin(forms.Form):
@@ -192,6 +202,8 @@ class LoginForm(CaptchaMixin, allauth_forms.LoginForm):
         # The picture code first: no password is tried without it.
         if self.errors.get("captcha") or self.errors.get("entry"):
             return self.cleaned_data
+        if self._picture_code_asked_again():
+            return self.cleaned_data
         data = super().clean()
         user = getattr(self, "user", None)
         if user is not None and not self.errors:
@@ -202,6 +214,20 @@ class LoginForm(CaptchaMixin, allauth_forms.LoginForm):
                     else _("This is an individual account: use the individual login.")
                 )
         return data
+
+
+    def _picture_code_asked_again(self) -> bool:
+        """From an address with many failures, every other submission only solves a new picture code:
+        slower for a password-guessing robot, one more picture for a person, and nobody's right
+        password is refused for the address alone."""
+        request = self.request
+        if request is None or not services.auth_address_throttled(ip=client_ip(request)):
+            return False
+        if request.session.pop(PICTURE_CODE_SOLVED_AGAIN, False):
+            return False
+        request.session[PICTURE_CODE_SOLVED_AGAIN] = True
+        self.add_error("captcha", PICTURE_CODE_AGAIN)
+        return True
 
 
 class PasswordResetForm(CaptchaMixin, allauth_forms.ResetPasswordForm):
@@ -236,6 +262,13 @@ class CodePasswordForm(NewPasswordForUser, CodeForm):
 class AnswerPasswordForm(NewPasswordForUser):
     answer = forms.CharField(label=_("Answer"), max_length=100)
     field_order = ["answer", "password1", "password2"]
+
+    def __init__(self, *args, picture_code: bool = False, **kwargs):
+        """`picture_code`: the address is throttled, so each answer needs a picture code again."""
+        super().__init__(*args, **kwargs)
+        if picture_code:
+            self.fields["captcha"] = copy.deepcopy(CaptchaMixin.base_fields["captcha"])
+            self.fields["captcha"].help_text = PICTURE_CODE_AGAIN
 
 
 class MobileChangeForm(forms.Form):

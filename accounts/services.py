@@ -224,52 +224,75 @@ def verification_code_check(*, channel: str, address: str, purpose: str, code: s
 # --------------------------------------------------------------------------- lockout
 
 
-def _lock_remaining(*, kind: str, user: User | None, ip: str | None) -> datetime.timedelta | None:
-    """How long the account or the address stays locked, or None.
+def _login_name(identifier: str) -> str:
+    """A typed login name as failures are stored and compared: trimmed, case folded."""
+    return (identifier or "").strip().lower()[:254]
+
+
+def _lock_remaining(*, kind: str, user: User | None, identifier: str = "") -> datetime.timedelta | None:
+    """How long the account stays locked, or None. A login name that names no account is locked the
+    same way, so the lock message never tells which names belong to an account.
 
     A lock starts at the failure that makes LIMIT failures within WINDOW and lasts LOCKOUT;
-    attempts while locked are not recorded, so a lock is never extended by them."""
+    attempts while locked are not recorded, so a lock is never extended by them. Failures from an
+    address never lock anything (that address may be a campus NAT or our own proxy): see
+    auth_address_throttled."""
+    if user is not None:
+        scope = {"user": user}
+    elif _login_name(identifier):
+        scope = {"user__isnull": True, "identifier": _login_name(identifier)}
+    else:
+        return None
     limit, window, lockout = settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW, settings.LOGIN_LOCKOUT
     now = timezone.now()
+    times = list(
+        AuthFailure.objects.filter(kind=kind, created_at__gte=now - window - lockout, **scope)
+        .order_by("created_at").values_list("created_at", flat=True)
+    )
     longest = None
-    scopes = []
-    if user is not None:
-        scopes.append({"user": user})
-    if ip:
-        scopes.append({"ip_address": ip})
-    for scope in scopes:
-        times = list(
-            AuthFailure.objects.filter(kind=kind, created_at__gte=now - window - lockout, **scope)
-            .order_by("created_at").values_list("created_at", flat=True)
-        )
-        for i in range(limit - 1, len(times)):
-            if times[i] - times[i - limit + 1] <= window:
-                remaining = times[i] + lockout - now
-                if remaining > datetime.timedelta(0) and (longest is None or remaining > longest):
-                    longest = remaining
+    for i in range(limit - 1, len(times)):
+        if times[i] - times[i - limit + 1] <= window:
+            remaining = times[i] + lockout - now
+            if remaining > datetime.timedelta(0) and (longest is None or remaining > longest):
+                longest = remaining
     return longest
 
 
-def auth_check_allowed(*, kind: str = FailureKind.LOGIN, user: User | None, ip: str | None) -> None:
-    """Raise AccountLocked while the account or the address is locked."""
-    remaining = _lock_remaining(kind=kind, user=user, ip=ip)
+def auth_check_allowed(*, kind: str = FailureKind.LOGIN, user: User | None, identifier: str = "",
+                       ip: str | None = None) -> None:
+    """Raise AccountLocked while the account (or the login name without one) is locked.
+
+    `ip` is accepted for the callers' symmetry with auth_record_failure; an address is never locked."""
+    remaining = _lock_remaining(kind=kind, user=user, identifier=identifier)
     if remaining is not None:
         raise AccountLocked(max(1, math.ceil(remaining.total_seconds() / 60)))
+
+
+def auth_address_throttled(*, kind: str = FailureKind.LOGIN, ip: str | None) -> bool:
+    """Whether LOGIN_ADDRESS_FAILURE_LIMIT failures came from this address within LOGIN_FAILURE_WINDOW.
+
+    A throttled address is asked for a picture code again before a password or answer is tried;
+    a right password is never refused for the address alone."""
+    if not ip:
+        return False
+    since = timezone.now() - settings.LOGIN_FAILURE_WINDOW
+    count = AuthFailure.objects.filter(kind=kind, ip_address=ip, created_at__gte=since).count()
+    return count >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
 
 
 def auth_record_failure(*, kind: str = FailureKind.LOGIN, user: User | None, identifier: str = "",
                         ip: str | None) -> None:
     """Count a failed login or security answer; audit the lock it may start."""
     with transaction.atomic():
-        AuthFailure.objects.create(kind=kind, user=user, identifier=identifier[:254], ip_address=ip,
+        AuthFailure.objects.create(kind=kind, user=user, identifier=_login_name(identifier), ip_address=ip,
                                    created_at=timezone.now())
-        if user is not None and _lock_remaining(kind=kind, user=user, ip=None) is not None:
+        if user is not None and _lock_remaining(kind=kind, user=user) is not None:
             audit_log(actor=None, action=f"user.locked.{kind}", obj=user, ip_address=ip,
                       after={"minutes": int(settings.LOGIN_LOCKOUT.total_seconds() // 60)})
 
 
 def auth_record_success(*, kind: str = FailureKind.LOGIN, user: User) -> None:
-    """A successful login forgets the account's earlier failures (not the address's)."""
+    """A successful login forgets the account's earlier failures (the address's still count)."""
     AuthFailure.objects.filter(kind=kind, user=user).delete()
 
 

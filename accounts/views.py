@@ -1,4 +1,5 @@
 import datetime
+import functools
 
 from allauth.account.models import EmailAddress
 from allauth.account.views import LoginView
@@ -19,7 +20,7 @@ from core.masking import mask_mobile, mask_username
 
 from . import forms, services
 from .exceptions import DuplicateAccount
-from .models import CodeChannel, CodePurpose, EducationRecord, Qualification, SmsMessage, User, UserKind
+from .models import CodeChannel, CodePurpose, EducationRecord, FailureKind, Qualification, SmsMessage, User, UserKind
 
 SIGNUP_KEY = "signup"
 RECOVER_KEY = "recover_user"
@@ -277,8 +278,10 @@ def recover_question(request):
 
 
 def recover_question_answer(request):
+    throttled = services.auth_address_throttled(kind=FailureKind.SECURITY_ANSWER, ip=client_ip(request))
     return _recover_reset(
-        request, via="question", start_page="accounts:recover-question", form_class=forms.AnswerPasswordForm,
+        request, via="question", start_page="accounts:recover-question",
+        form_class=functools.partial(forms.AnswerPasswordForm, picture_code=throttled),
         finish=lambda user, data, ip_address: services.recovery_question_finish(
             user=user, answer=data["answer"], password=data["password1"], ip_address=ip_address),
         template="accounts/recover_question_answer.html", context=lambda user: {"question": user.security_question})

@@ -199,11 +199,14 @@ ACCOUNT_FORMS = {
     "reset_password": "accounts.forms.PasswordResetForm",
 }
 
-# Login lockout: LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW lock the account
-# (and, separately, the address they came from) for LOGIN_LOCKOUT.
+# Login lockout: LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW lock the account (or a
+# login name without one) for LOGIN_LOCKOUT. An address is never locked (a campus NAT, or our own
+# proxy, is many people): from LOGIN_ADDRESS_FAILURE_LIMIT failures within the window it must
+# solve a picture code again before a password is tried. Wrong security answers count the same way.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15))
 LOGIN_LOCKOUT = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
 
 # --- Verification codes (SMS and e-mail)
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.OutboxBackend")
@@ -257,8 +260,11 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
-# allauth's rate limits look at the same address: behind our one proxy, the last X-Forwarded-For hop.
-ALLAUTH_TRUSTED_PROXY_COUNT = 1 if TRUST_X_FORWARDED_FOR else 0
+# How many reverse proxies append to X-Forwarded-For in front of the application (ours is one):
+# the client address is the TRUSTED_PROXY_COUNT-th entry from the right (core.http.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+# allauth's rate limits ask our adapter for the address (accounts.adapter); kept equal anyway.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT if TRUST_X_FORWARDED_FOR else 0
 
 # --- ID photos (SPEC B1): requirement profiles per exam body. Sizes are portrait width × height;
 # a source must be larger than min_bytes and wider/taller than min_width/min_height.

@@ -66,14 +66,61 @@ def test_lock_counts_failures_through_any_login_name(client):
     assert login(client, "li01@example.org").status_code == 200
 
 
-def test_address_is_locked_after_five_failures_on_different_accounts(client):
+def test_failures_on_other_accounts_from_one_address_do_not_refuse_a_right_password(client):
+    """Issue 12.3: behind one NAT or our reverse proxy, five wrong passwords used to lock everyone out."""
     users = UserFactory.create_batch(5)
     for user in users:
         login(client, user.username, "wrong-password")
     other = UserFactory()
-    assert login(client, other.username).status_code == 200
-    other_client = client.__class__(REMOTE_ADDR="10.9.9.9")
+    other_client = client.__class__()  # another person behind the same address (127.0.0.1)
     assert login(other_client, other.username).status_code == 302
+    assert logged_in(other_client)
+
+
+def test_five_failures_on_a_login_name_without_an_account_lock_it_like_an_account(client):
+    """The lock message must not tell which login names belong to an account."""
+    for _ in range(5):
+        login(client, "ghost01", "wrong-password")
+    response = login(client.__class__(REMOTE_ADDR="10.9.9.9"), "GHOST01", "wrong-password")
+    assert "15" in str(response.context["form"].non_field_errors())
+
+
+def test_throttled_address_is_asked_for_the_picture_code_again_and_a_right_password_logs_in(client, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for user in UserFactory.create_batch(6):
+        login(client, user.username, "wrong-password")
+    assert AuthFailure.objects.count() == 6
+    other = UserFactory()
+    other_client = client.__class__()
+
+    response = login(other_client, other.username)
+
+    assert response.status_code == 200
+    assert "请输入新图片中的字符后继续" in str(response.context["form"].errors["captcha"])  # type the new picture
+    assert AuthFailure.objects.count() == 6  # no password was tried
+    assert login(other_client, other.username).status_code == 302
+    assert logged_in(other_client)
+
+
+def test_throttled_address_needs_two_picture_codes_for_each_wrong_password(client, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    for user in UserFactory.create_batch(2):
+        login(client, user.username, "wrong-password")
+    target = UserFactory()
+    for expected in (2, 3, 3, 4):
+        login(client, target.username, "wrong-password")
+        assert AuthFailure.objects.count() == expected
+
+
+def test_failures_are_recorded_with_the_address_before_our_proxy(client, settings):
+    settings.TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="li01")
+    # The client forged a first entry; our proxy appended the address it saw.
+    client.post(reverse("account_login"), {
+        "login": "li01", "password": "wrong", "captcha_0": "k", "captcha_1": "PASSED", "entry": "individual"},
+        HTTP_X_FORWARDED_FOR="10.0.0.1, 198.51.100.23")
+    assert AuthFailure.objects.get().ip_address == "198.51.100.23"
 
 
 def test_institution_and_individual_entries_are_separate(client):

@@ -4,7 +4,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import IdType
+from accounts.models import FailureKind, IdType
 from core.models import AuditEntry
 from tests.accounts.factories import UserFactory
 
@@ -68,6 +68,28 @@ def test_password_reset_by_security_question(client, user):
     assert "answer" in response.context["form"].errors
     response = client.post(reverse("accounts:recover-question-answer"),
                            {"answer": " xin  hua ", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.url == reverse("account_login")
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_answers_from_a_throttled_address_need_a_picture_code_again(client, user, settings):
+    """Issue 12.3: many wrong answers from one address (a campus NAT) no longer lock the question for
+    everyone behind it; each answer from there needs a picture code instead."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    for other in UserFactory.create_batch(2):
+        services.auth_record_failure(kind=FailureKind.SECURITY_ANSWER, user=other, identifier=other.username,
+                                     ip="127.0.0.1")
+    services.security_question_set(user=user, question="我的小学校名？", answer="Xin Hua")
+    client.post(reverse("accounts:recover-question"), identity(user))
+    answer = {"answer": "xin hua", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+
+    response = client.post(reverse("accounts:recover-question-answer"), answer)
+
+    assert "captcha" in response.context["form"].errors
+    user.refresh_from_db()
+    assert not user.check_password(NEW_PASSWORD)
+    response = client.post(reverse("accounts:recover-question-answer"), {**answer, **CAPTCHA})
     assert response.url == reverse("account_login")
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
