@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
@@ -26,6 +29,7 @@ from .models import (
     SmsMessage,
     User,
 )
+from .roles import Role, assignable_roles
 
 
 class EducationInline(admin.TabularInline):
@@ -63,6 +67,30 @@ class IdentityCorrectionForm(forms.Form):
         return data
 
 
+class RolesForm(forms.Form):
+    """The roles the signed-in user may give or take (分配角色); the others are shown, not offered."""
+
+    roles = forms.MultipleChoiceField(label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, assignable: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(role, Role(role).label) for role in assignable]
+
+
+class PrivilegesForm(forms.Form):
+    """Superusers only: superuser status, admin access by hand and direct permissions."""
+
+    is_superuser = forms.BooleanField(label=_("Superuser status"), required=False,
+                                      help_text=_("Has every permission without being given it."))
+    is_staff = forms.BooleanField(label=_("Admin access"), required=False,
+                                  help_text=_("May log in to this admin site. A staff role sets it."))
+    permissions = forms.ModelMultipleChoiceField(
+        label=_("Direct permissions"), required=False,
+        queryset=Permission.objects.select_related("content_type").order_by("content_type__app_label", "codename"),
+        widget=FilteredSelectMultiple(_("permissions"), is_stacked=False),
+        help_text=_("Given to this person only, on top of their roles."))
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "name", "masked_id", "masked_mobile", "email", "kind", "province", "is_active",
@@ -71,15 +99,15 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "name", "email", "mobile")
     ordering = ("-date_joined",)
     readonly_fields = ("name", "id_type", "masked_id", "identity_actions", "gender", "birth_date", "last_login",
-                       "date_joined",
+                       "date_joined", "access", "direct_permissions",
                        "mobile_verified_at", "agreement_accepted_at", "history")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Identity"), {"fields": ("name", "id_type", "masked_id", "identity_actions", "gender", "birth_date",
                                        "identity_status")}),
         (_("Contact"), {"fields": ("mobile", "mobile_verified_at", "email")}),
-        (_("Role"), {"fields": ("kind", "institution", "province", "is_active", "is_staff", "is_superuser", "groups",
-                                "user_permissions")}),
+        # Roles, admin access and permissions change only on the "Roles and access" page (roles_view).
+        (_("Role"), {"fields": ("kind", "institution", "province", "is_active", "access")}),
         (_("History"), {"fields": ("last_login", "date_joined", "agreement_accepted_at", "history")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "name", "kind", "usable_password",
@@ -103,6 +131,49 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("Mobile number"))
     def masked_mobile(self, obj):
         return obj.mobile_masked
+
+    @admin.display(description=_("Roles and access"))
+    def access(self, obj):
+        if not obj.pk:
+            return "—"
+        roles = "、".join(str(Role(role).label) for role in selectors.roles_held(obj)) or "—"
+        return format_html("{}: {}<br>{}: {}<br>{}: {}", _("Roles"), roles, _("Admin access"),
+                           _("yes") if obj.is_staff else _("no"), _("Superuser status"),
+                           _("yes") if obj.is_superuser else _("no"))
+
+    @admin.display(description=_("Direct permissions"))
+    def direct_permissions(self, obj):
+        names = [f"{p.content_type.app_label}.{p.codename}" for p in
+                 obj.user_permissions.select_related("content_type").order_by("content_type__app_label", "codename")]
+        return format_html("<br>".join(["{}"] * len(names)), *names) if names else "—"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not request.user.is_superuser:
+            return fieldsets
+        return [(name, {**options, "fields": (*options["fields"], "direct_permissions")})
+                if "access" in options["fields"] else (name, options) for name, options in fieldsets]
+
+    def has_change_permission(self, request, obj=None):
+        """Only a superuser changes a superuser's or a staff member's account (its password included)."""
+        if obj is not None and not request.user.is_superuser and selectors.user_is_privileged(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser and selectors.user_is_privileged(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not request.user.is_superuser and any(selectors.user_is_privileged(user) for user in queryset):
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "may_assign_roles": request.user.is_superuser or bool(assignable_roles(request.user))}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("Audit history"))
     def history(self, obj):
@@ -133,6 +204,7 @@ class UserAdmin(DjangoUserAdmin):
                  name="accounts_user_reveal_id"),
             path("<int:pk>/identity/", self.admin_site.admin_view(self.identity_view),
                  name="accounts_user_identity"),
+            path("<int:pk>/roles/", self.admin_site.admin_view(self.roles_view), name="accounts_user_roles"),
         ] + super().get_urls()
 
     def reveal_id_view(self, request, pk):
@@ -150,9 +222,9 @@ class UserAdmin(DjangoUserAdmin):
 
     def identity_view(self, request, pk):
         """Correct a real name or ID (fixed for the user), audited."""
-        if not request.user.has_perm("accounts.change_user"):
-            raise PermissionDenied
         user = get_object_or_404(User, pk=pk)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
         initial = {"name": user.name, "id_type": user.id_type or IdType.RESIDENT_ID, "gender": user.gender,
                    "birth_date": user.birth_date}
         form = IdentityCorrectionForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -171,6 +243,71 @@ class UserAdmin(DjangoUserAdmin):
             **self.admin_site.each_context(request), "opts": self.model._meta, "original": user, "form": form,
             "title": _("Correct identity"),
         })
+
+    def roles_view(self, request, pk):
+        """分配角色: give and take the roles one may assign; superusers also set superuser status, admin
+        access and direct permissions. Each change goes through an audited service."""
+        actor = request.user
+        user = get_object_or_404(User, pk=pk)
+        assignable = assignable_roles(actor)
+        if not (actor.is_superuser or (assignable and user.pk != actor.pk and not user.is_superuser)):
+            raise PermissionDenied
+        held = selectors.roles_held(user)
+        posted = request.POST if request.method == "POST" else {}
+        roles_form = RolesForm(posted if "_roles" in posted else None, assignable=assignable, prefix="roles",
+                               initial={"roles": [role for role in held if role in assignable]})
+        privileges_form = None
+        if actor.is_superuser:
+            privileges_form = PrivilegesForm(
+                posted if "_privileges" in posted else None, prefix="privileges",
+                initial={"is_superuser": user.is_superuser, "is_staff": user.is_staff,
+                         "permissions": list(user.user_permissions.all())})
+        if "_roles" in posted and roles_form.is_valid():
+            chosen = set(roles_form.cleaned_data["roles"])
+            try:
+                services.user_roles_change(actor=actor, user=user, grant=chosen - set(held),
+                                           revoke=set(held) & set(assignable) - chosen, ip_address=client_ip(request))
+            except DomainError as exc:
+                roles_form.add_error("roles", exc.message)
+            else:
+                messages.success(request, _("The roles of %(user)s were saved.") % {"user": user})
+                return redirect("admin:accounts_user_roles", user.pk)
+        elif "_privileges" in posted and privileges_form is not None and privileges_form.is_valid():
+            d = privileges_form.cleaned_data
+            try:
+                services.user_privileges_set(actor=actor, user=user, is_superuser=d["is_superuser"],
+                                             is_staff=d["is_staff"], permissions=d["permissions"],
+                                             ip_address=client_ip(request))
+            except DomainError as exc:
+                privileges_form.add_error(exc.field if exc.field in privileges_form.fields else None, exc.message)
+            else:
+                messages.success(request, _("The admin access of %(user)s was saved.") % {"user": user})
+                return redirect("admin:accounts_user_roles", user.pk)
+        return TemplateResponse(request, "admin/accounts/user/roles.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": user,
+            "title": _("Roles and access"), "roles_form": roles_form, "privileges_form": privileges_form,
+            "held": [Role(role).label for role in held], "fixed": [Role(role).label for role in held
+                                                                  if role not in assignable],
+            "media": self.media + (privileges_form.media if privileges_form else forms.Media()),
+        })
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Role groups carry the permissions of roles.ROLE_PERMISSIONS (set again after every migrate);
+    only a superuser adds, changes or deletes a group, whatever permissions others were given."""
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(Institution)

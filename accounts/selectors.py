@@ -72,3 +72,19 @@ def is_listed_dishonest(user: User) -> bool:
         return False
     return (DishonestRecord.objects.filter(id_number_hash=user.id_number_hash, active=True)
             .filter(Q(listed_until__isnull=True) | Q(listed_until__gte=timezone.localdate())).exists())
+
+
+def roles_held(user: User) -> list[str]:
+    """The user's roles (role groups), in the order of Role."""
+    from .roles import Role
+
+    names = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    return [role for role in Role.values if role in names]
+
+
+def user_is_privileged(user: User) -> bool:
+    """A superuser, an account with admin access or one holding a staff role: only superusers change
+    such accounts, since a password or province set on one would let the editor act as, or widen, it."""
+    from .roles import STAFF_ROLES
+
+    return user.is_superuser or user.is_staff or user.groups.filter(name__in=STAFF_ROLES).exists()

@@ -562,3 +562,81 @@ def dishonest_record_save(*, actor: User, id_number: str, name: str, reason: str
                   after={"name": name, "id_number": record.id_number_masked, "listed_until": listed_until,
                          "active": active})
     return record
+
+
+# --------------------------------------------------------------------------- roles and admin access (分配角色)
+
+
+def user_roles_change(*, actor: User, user: User, grant=(), revoke=(), ip_address: str | None = None) -> list[str]:
+    """Give and take roles (groups), each one the actor holds the permission for (roles.ASSIGN_PERMISSION);
+    a staff role given sets is_staff, the last one taken clears it. One audit entry per role changed;
+    returns the roles changed. Never on one's own account or, unless a superuser, on a superuser's."""
+    from .roles import ASSIGN_PERMISSION, STAFF_ROLES
+
+    grant, revoke = set(grant), set(revoke)
+    for role in sorted(grant | revoke):
+        if role not in ASSIGN_PERMISSION:
+            raise RuleViolation(_("There is no role “%(role)s”.") % {"role": role}, field="roles")
+        if not actor.has_perm(ASSIGN_PERMISSION[role]):
+            raise RuleViolation(_("You may not give or take the role “%(role)s”.") % {"role": Role(role).label},
+                                field="roles")
+    if grant & revoke:
+        raise RuleViolation(_("A role cannot be given and taken at once."), field="roles")
+    if user.pk == actor.pk and not actor.is_superuser:
+        raise RuleViolation(_("You cannot change your own roles. Ask another administrator."), field="roles")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)  # one change of a user's roles at a time
+        if user.is_superuser and not actor.is_superuser:
+            raise RuleViolation(_("Only a superuser may change a superuser's account."), field="roles")
+        held = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        if Role.PROVINCIAL_AUTHORITY in grant - held and not user.province:
+            raise RuleViolation(_("Set the user's province before giving the role “%(role)s”.")
+                                % {"role": Role.PROVINCIAL_AUTHORITY.label}, field="roles")
+        granted, revoked = sorted(grant - held), sorted(revoke & held)
+        is_staff = user.is_staff
+        if STAFF_ROLES.intersection(granted):
+            is_staff = True
+        elif STAFF_ROLES.intersection(revoked) and not (held - revoke) & STAFF_ROLES and not user.is_superuser:
+            is_staff = False
+        # the admin access that follows is noted on the entry of the first staff role changed
+        noted = next((r for r in granted + revoked if r in STAFF_ROLES), None) if is_staff != user.is_staff else None
+        for role in granted:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+            audit_log(actor=actor, action="user.role_granted", obj=user, ip_address=ip_address,
+                      after={"role": role, **({"is_staff": True} if role == noted else {})})
+        for role in revoked:
+            user.groups.remove(Group.objects.get(name=role))
+            audit_log(actor=actor, action="user.role_revoked", obj=user, ip_address=ip_address,
+                      before={"role": role}, after={"is_staff": False} if role == noted else {})
+        if is_staff != user.is_staff:
+            User.objects.filter(pk=user.pk).update(is_staff=is_staff)
+    return granted + revoked
+
+
+def user_privileges_set(*, actor: User, user: User, is_superuser: bool, is_staff: bool, permissions,
+                        ip_address: str | None = None) -> bool:
+    """Superusers only: set superuser status, admin access and direct permissions, with one audit
+    entry naming what changed; returns whether anything did. A superuser keeps their own status."""
+    if not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied
+    if user.pk == actor.pk and not is_superuser:
+        raise RuleViolation(_("You cannot take your own superuser status away. Ask another superuser."),
+                            field="is_superuser")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        wanted = {f"{p.content_type.app_label}.{p.codename}": p for p in permissions}
+        held = {f"{p.content_type.app_label}.{p.codename}": p
+                for p in user.user_permissions.select_related("content_type")}
+        before, after = {}, {}
+        for name, new in (("is_superuser", is_superuser), ("is_staff", is_staff)):
+            if getattr(user, name) != new:
+                before[name], after[name] = getattr(user, name), new
+        if set(wanted) != set(held):
+            before["permissions"], after["permissions"] = sorted(held), sorted(wanted)
+        if not after:
+            return False
+        User.objects.filter(pk=user.pk).update(is_superuser=is_superuser, is_staff=is_staff)
+        user.user_permissions.set(wanted.values())
+        audit_log(actor=actor, action="user.privileges_changed", obj=user, before=before, after=after,
+                  ip_address=ip_address)
+    return True
