@@ -1,6 +1,10 @@
-"""Provincial-level divisions (GB/T 2260 two-digit codes)."""
+"""Provincial-level divisions (GB/T 2260 two-digit codes) and the six-digit division codes."""
+import functools
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from stdnum import numdb
 
 
 class Province(models.TextChoices):
@@ -38,3 +42,17 @@ class Province(models.TextChoices):
     TAIWAN = "71", _("Taiwan")
     HONG_KONG = "81", _("Hong Kong")
     MACAO = "82", _("Macao")
+
+
+@functools.lru_cache(maxsize=4096)
+def division_code_known(code: str) -> bool:
+    """Whether a six-digit administrative division code (GB/T 2260) exists or ever existed.
+
+    python-stdnum's table (stdnum/cn/loc.dat) keeps every county code with the years it was in
+    use; the years are ignored on purpose: a number keeps the code it was issued with when the
+    county is renamed, split or merged, and a county may issue numbers to people born before it
+    existed (浦东新区 310115, created 1992)."""
+    if not re.fullmatch(r"[0-9]{6}", code or ""):
+        return False
+    properties = {key for _part, props in numdb.get("cn/loc").info(code) for key in props}
+    return "county" in properties

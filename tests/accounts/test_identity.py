@@ -151,6 +151,41 @@ def test_resident_id_with_an_unknown_region_code_is_rejected(area):
     assert "地区代码" in error.messages[0]  # "region code"
 
 
+def gb11643(area: str, birth: str, sequence: str) -> str:
+    """A resident ID number with its GB 11643 check digit (ISO 7064 MOD 11-2), computed here."""
+    body = area + birth + sequence
+    total = sum(int(digit) * (2 ** (17 - i) % 11) for i, digit in enumerate(body))
+    return body + "10X98765432"[total % 11]
+
+
+@pytest.mark.parametrize(("area", "birth"), [
+    ("310115", "19800101"),  # 上海浦东新区, code of 1992
+    ("440306", "19880615"),  # 深圳宝安区, code of 1992
+    ("110112", "19800220"),  # 北京通州区, code of 1997
+    ("320583", "19800101"),  # 昆山市, code of 1989
+    ("110103", "20150101"),  # 北京崇文区, merged into 东城区 in 2010
+    ("120110", "19850101"),  # 天津 东郊区 until 1991, then 东丽区
+])
+def test_resident_id_is_accepted_whenever_its_region_code_exists_or_existed(area, birth):
+    """Issue 12.4: people keep their number when their county is renamed, split or merged, and a
+    county created after they were born may have issued it; the code's history does not matter."""
+    number = gb11643(area, birth, "451")
+    assert number == with_check_digit(number[:17])
+
+    facts = check_id_number(IdType.RESIDENT_ID, number)
+
+    assert facts.number == number
+    assert facts.birth_date == datetime.date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
+
+
+def test_resident_id_rules_other_than_the_region_still_hold_for_a_later_county_code():
+    assert rejection(IdType.RESIDENT_ID, gb11643("310115", "19800230", "451")).code == "id_birth_date"
+    wrong = gb11643("310115", "19800101", "451")
+    wrong = wrong[:-1] + ("0" if wrong[-1] != "0" else "1")
+    assert rejection(IdType.RESIDENT_ID, wrong).code == "id_checksum"
+    assert rejection(IdType.RESIDENT_ID, gb11643("319999", "19800101", "451")).code == "id_area"
+
+
 def test_resident_id_with_a_lowercase_x_is_normalised_to_uppercase():
     number = resident_id(BEIJING_DONGCHENG, datetime.date(1990, 3, 7), 109)
     assert number.endswith("X")
