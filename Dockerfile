@@ -54,7 +54,8 @@ ENV PYTHONPATH=/app
 RUN export DJANGO_SECRET_KEY=build-only-secret-key-never-used-to-run-the-site-0123456789 \
            FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1rZXktbmV2ZXItdXNlZC10by1ydW4= \
            ID_HASH_KEY=build-only-id-hash-key-never-used-to-run-the-site \
-           SMS_BACKEND=accounts.sms.ConsoleBackend EMAIL_URL=consolemail:// \
+           SMS_BACKEND=accounts.sms.YunpianBackend SMS_API_KEY=build-only EMAIL_URL=smtp://127.0.0.1:25 \
+           PAYMENT_SANDBOX_ENABLED=true \
     && python manage.py compile_translations \
     && python manage.py collectstatic --noinput
 

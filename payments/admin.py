@@ -2,9 +2,11 @@ import csv
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_history import AuditHistoryMixin
+from core.exports import safe_row
 
 from . import services
 from .models import Invoice, Order, OrderLine, Payment, Refund, RefundStatus
@@ -35,12 +37,17 @@ class OrderLineInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
-    list_display = ("number", "candidate", "exam", "amount", "status", "provider", "created_at", "paid_at")
+    list_display = ("number", "candidate", "exam", "amount", "status", "provider", "test_order", "created_at", "paid_at")
     list_filter = ("status", "provider", "exam")
     search_fields = ("number", "provider_trade_no", "candidate__name", "candidate__username", "candidate__mobile")
     list_select_related = ("candidate", "exam")
     inlines = [OrderLineInline]
     date_hierarchy = "created_at"
+    readonly_fields = ("test_order",)
+
+    @admin.display(description=_("Test order (no money moved)"), boolean=True, ordering="provider")
+    def test_order(self, order):
+        return order.is_test
 
 
 @admin.register(Payment)
@@ -80,8 +87,10 @@ class InvoiceAdmin(ReadOnlyAdmin):
         response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
         writer = csv.writer(response)
-        writer.writerow(["发票号码", "订单号", "类型", "抬头", "税号", "金额", "状态", "开具时间"])
+        writer.writerow(["发票号码", "订单号", "类型", "抬头", "税号", "金额", "状态", "开具时间", "测试订单"])
         for invoice in queryset.select_related("order"):
-            writer.writerow([invoice.number, invoice.order.number, invoice.kind, invoice.title, invoice.tax_number, f"{invoice.amount:.2f}", invoice.get_status_display(),
-                             invoice.created_at.strftime("%Y-%m-%d %H:%M")])
+            writer.writerow(safe_row([
+                invoice.number, invoice.order.number, invoice.kind, invoice.title, invoice.tax_number,
+                f"{invoice.amount:.2f}", invoice.get_status_display(),
+                timezone.localtime(invoice.created_at).strftime("%Y-%m-%d %H:%M"), "是" if invoice.order.is_test else ""]))
         return response

@@ -13,7 +13,7 @@ from core.scoping import province_scope
 from exams.models import Exam, SeatQuota
 from registration.models import EnrollmentStatus, EnrollmentSubject
 
-from .models import Order, OrderStatus, Refund
+from .models import Order, OrderStatus, Provider, Refund
 
 
 CENT = Decimal("0.01")
@@ -32,7 +32,11 @@ def figures(exam: Exam, *, province: str | None) -> dict:
         refunds = refunds.filter(order__area__province=province)
         choices = choices.filter(enrollment__area__province=province)
     by_status = dict(enrollments.values_list("status").annotate(n=Count("pk")))
-    revenue = orders.filter(status=OrderStatus.PAID).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    # Sandbox orders moved no money: counted apart, never in the revenue.
+    paid = orders.filter(status=OrderStatus.PAID).aggregate(
+        total=Sum("amount", filter=~Q(provider=Provider.SANDBOX)),
+        test_total=Sum("amount", filter=Q(provider=Provider.SANDBOX)),
+        test_count=Count("pk", filter=Q(provider=Provider.SANDBOX)))
     refunded = refunds.aggregate(total=Sum("amount"), n=Count("pk"))
     areas: dict = {}
     for quota in quotas.order_by("area__order", "area__name", "sitting__starts_at"):
@@ -48,7 +52,9 @@ def figures(exam: Exam, *, province: str | None) -> dict:
         "registrations": sum(by_status.values()),
         "paid": by_status.get(EnrollmentStatus.ENROLLED, 0),
         "unpaid_orders": orders.filter(status=OrderStatus.PENDING).count(),
-        "revenue": Decimal(revenue).quantize(CENT),
+        "revenue": Decimal(paid["total"] or 0).quantize(CENT),
+        "test_orders": paid["test_count"],
+        "test_revenue": Decimal(paid["test_total"] or 0).quantize(CENT),
         "refund_count": refunded["n"] or 0,
         "refund_total": Decimal(refunded["total"] or 0).quantize(CENT),
         "by_status": [(EnrollmentStatus(k).label, v) for k, v in sorted(by_status.items())],

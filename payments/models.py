@@ -70,6 +70,11 @@ class Order(TimeStampedModel):
     def __str__(self):
         return self.number
 
+    @property
+    def is_test(self) -> bool:
+        """Paid (or to be paid) through the built-in sandbox platform: no money moves."""
+        return self.provider == Provider.SANDBOX
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

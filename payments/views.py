@@ -116,7 +116,7 @@ def order_return(request, number):
 @require_POST
 def notify(request, provider):
     """Server-to-server notification: signature, amount and replay are checked by the service."""
-    if provider not in providers.CLASSES:
+    if not providers.accepts_notifications(provider):
         return HttpResponseBadRequest("fail")
     try:
         gateway = providers.get(provider)

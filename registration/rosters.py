@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from django.db.models import F, FilteredRelation, Q
 
 from core import crypto
+from core.exports import safe_row
 from core.masking import mask_id_number, mask_mobile
 
 from .models import EnrollmentSeat, EnrollmentStatus, SeatState
 
 HEADERS = ["准考证号", "姓名", "性别", "证件类型", "证件号码", "科目", "场次", "考区", "考点", "考场", "座位号",
-           "手机号码", "缴费状态"]
+           "手机号码", "缴费状态", "测试订单"]
+# Orders paid through the built-in sandbox platform moved no money: their rows say so (测试订单 = 是).
+TEST_PROVIDER = "sandbox"
 GENDER = {"M": "男", "F": "女"}
 ID_TYPE = {"resident_id": "居民身份证", "residence_permit": "港澳台居民居住证", "passport": "护照",
            "hk_macao_permit": "港澳居民来往内地通行证", "taiwan_permit": "台湾居民来往大陆通行证",
@@ -55,6 +58,8 @@ def rows(f: RosterFilter, *, full_id_numbers: bool) -> Iterator[list]:
         choice=FilteredRelation("enrollment__choices", condition=Q(enrollment__choices__sitting_id=same_sitting)),
         ticket=FilteredRelation("enrollment__tickets", condition=Q(enrollment__tickets__sitting_id=same_sitting,
                                                                    enrollment__tickets__void=False)),
+        paid_order=FilteredRelation("enrollment__orders",
+                                    condition=Q(enrollment__orders__status__in=["paid", "refunding"])),
     )
     if f.subject_id:
         seats = seats.filter(choice__subject_id=f.subject_id)
@@ -63,15 +68,15 @@ def rows(f: RosterFilter, *, full_id_numbers: bool) -> Iterator[list]:
     columns = ("ticket__number", "enrollment__candidate__name", "enrollment__candidate__gender",
                "enrollment__candidate__id_type", "enrollment__candidate__id_number_encrypted", "choice__subject__name",
                "quota__sitting__name", "quota__area__name", "ticket__venue__name", "ticket__room", "ticket__seat",
-               "enrollment__candidate__mobile", "state")
+               "enrollment__candidate__mobile", "state", "paid_order__provider")
     for (number, name, gender, id_type, id_token, subject, sitting, area, venue, room, seat, mobile,
-         state) in seats.values_list(*columns).iterator(chunk_size=2000):
+         state, provider) in seats.values_list(*columns).iterator(chunk_size=2000):
         id_number = crypto.decrypt(id_token)
         yield [
             number or "", name, GENDER.get(gender, ""), ID_TYPE.get(id_type, id_type),
             id_number if full_id_numbers else mask_id_number(id_number), subject or "", sitting, area, venue or "",
             room or "", seat or "", mobile if full_id_numbers else mask_mobile(mobile),
-            "已缴费" if state == SeatState.SOLD else "未缴费",
+            "已缴费" if state == SeatState.SOLD else "未缴费", "是" if provider == TEST_PROVIDER else "",
         ]
 
 
@@ -81,7 +86,7 @@ def write_csv(stream, f: RosterFilter, *, full_id_numbers: bool) -> int:
     writer.writerow(HEADERS)
     count = 0
     for row in rows(f, full_id_numbers=full_id_numbers):
-        writer.writerow(row)
+        writer.writerow(safe_row(row))
         count += 1
     return count
 
@@ -94,7 +99,7 @@ def write_xlsx(path, f: RosterFilter, *, full_id_numbers: bool) -> int:
     sheet.append(HEADERS)
     count = 0
     for row in rows(f, full_id_numbers=full_id_numbers):
-        sheet.append(row)
+        sheet.append(safe_row(row))
         count += 1
     workbook.save(path)
     return count

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.ServiceUnavailableMiddleware",  # Redis or the broker unreachable: 503, not 500
     "core.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,6 +113,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # rebuild ({% cache … using="local" %}: the layout, the step tracker, subject groups, seats tables).
 LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local",
                "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 5000}}
+# A Redis that is stopped or out of reach must fail in well under a second, not hold a web thread:
+# sessions then use the database, the seat figures a query, and what cannot do without Redis
+# answers 503 (core.middleware).
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -119,12 +124,14 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="examreg"),
             "TIMEOUT": 300,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         },
         "local": LOCAL_CACHE,
     }
-    # Sessions live in Redis only: renewing the idle timeout on every request then costs one Redis
-    # write instead of a database UPDATE (a Redis restart logs people out; nothing else is lost).
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Sessions in the database, read from Redis (core.sessions): a page costs one Redis read, a
+    # renewal (at most once a minute) a database UPDATE and a Redis write. Redis stopped, restarted
+    # or emptied logs nobody out: the database answers meanwhile.
+    SESSION_ENGINE = "core.sessions"
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_TASK_ALWAYS_EAGER = False
 else:
@@ -144,7 +151,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that cannot be reached fails a publish within seconds (core.broker logs it).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our JSON log lines in the worker too
 CELERY_BEAT_SCHEDULE = {
@@ -158,6 +166,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.purge_stale_security_records",
         "schedule": crontab(minute=17),
     },
+    "core-clear-expired-sessions": {"task": "core.clear_expired_sessions", "schedule": crontab(minute=43)},
 }
 
 # --- Authentication
@@ -210,6 +219,11 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
 
 # --- Verification codes (SMS and e-mail)
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.OutboxBackend")
+# accounts.sms.YunpianBackend: the account's API key, the signature approved for its templates.
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_SIGNATURE = env.str("SMS_SIGNATURE", default="")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="https://sms.yunpian.com/v2/sms/single_send.json")
+SMS_HTTP_TIMEOUT = 10
 VERIFICATION_CODE_TTL = timedelta(minutes=2)
 VERIFICATION_RESEND_INTERVAL = timedelta(minutes=2)
 VERIFICATION_MAX_ATTEMPTS = 5
@@ -281,7 +295,9 @@ PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 # --- Payments (SPEC E1–E5)
 ORDER_UNPAID_MINUTES = env.int("ORDER_UNPAID_MINUTES", default=30)
 PAYMENT_HTTP_TIMEOUT = 10
-# The built-in sandbox platform: its own pages under /sandbox-pay/, its own signing key.
+# The built-in sandbox platform: its own pages under /sandbox-pay/, its own signing key. No money
+# moves through it: while it is on, every page says so and its orders are marked as test orders.
+# Production turns it off unless PAYMENT_SANDBOX_ENABLED=true is set explicitly.
 PAYMENT_SANDBOX_ENABLED = env.bool("PAYMENT_SANDBOX_ENABLED", default=True)
 PAYMENT_SANDBOX_KEY = env.str("PAYMENT_SANDBOX_KEY", default="")
 PAYMENT_SANDBOX_FAIL_REFUNDS = False  # tests switch it on to see failed refunds retried

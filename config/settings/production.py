@@ -18,12 +18,31 @@ try:
     MultiFernet([Fernet(key.encode()) for key in FIELD_ENCRYPTION_KEYS])
 except ValueError as exc:
     raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS holds a key that is not a Fernet key: {exc}") from exc
-# Codes and reset links must really leave the building: both channels are chosen explicitly.
+# Codes and reset links must really leave the building, and never land in a log or a file: both
+# channels are chosen explicitly, and a backend that does not deliver is refused.
 EMAIL_CONFIG = env.email_url("EMAIL_URL")
 vars().update(EMAIL_CONFIG)
+NOT_DELIVERING_MAIL = {"django.core.mail.backends." + name + ".EmailBackend"
+                       for name in ("console", "dummy", "filebased", "locmem")}
+if EMAIL_CONFIG.get("EMAIL_BACKEND") in NOT_DELIVERING_MAIL:
+    raise ImproperlyConfigured("EMAIL_URL must name a mail server that delivers (smtp://, smtp+tls://, smtp+ssl://) "
+                               "in production, not " + EMAIL_CONFIG["EMAIL_BACKEND"].split(".")[-2] + ".")
 SMS_BACKEND = env.str("SMS_BACKEND")
-if SMS_BACKEND == "accounts.sms.OutboxBackend":
-    raise ImproperlyConfigured("SMS_BACKEND must be a real gateway (or accounts.sms.ConsoleBackend) in production.")
+if SMS_BACKEND in {"accounts.sms.ConsoleBackend", "accounts.sms.OutboxBackend"}:
+    raise ImproperlyConfigured("SMS_BACKEND must be a gateway that delivers (e.g. accounts.sms.YunpianBackend) in "
+                               "production: the console and outbox backends keep verification codes on the server.")
+if SMS_BACKEND == "accounts.sms.YunpianBackend" and not env.str("SMS_API_KEY", default=""):
+    raise ImproperlyConfigured("SMS_BACKEND=accounts.sms.YunpianBackend needs SMS_API_KEY.")
+
+# Payments: a real platform, or the sandbox (no money moves) only when explicitly allowed.
+PAYMENT_SANDBOX_ENABLED = env.bool("PAYMENT_SANDBOX_ENABLED", default=False)
+ALIPAY_KEYS = ("ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY")
+if any(env.str(name, default="") for name in ALIPAY_KEYS) and not all(env.str(name, default="") for name in ALIPAY_KEYS):
+    raise ImproperlyConfigured("Alipay needs all of ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY and ALIPAY_PUBLIC_KEY.")
+if not env.str("ALIPAY_APP_ID", default="") and not PAYMENT_SANDBOX_ENABLED:
+    raise ImproperlyConfigured("No payment platform: configure Alipay (ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY, "
+                               "ALIPAY_PUBLIC_KEY), or set PAYMENT_SANDBOX_ENABLED=true to run with test payments "
+                               "in which no money moves.")
 if env.bool("CAPTCHA_TEST_MODE", default=False):
     raise ImproperlyConfigured("CAPTCHA_TEST_MODE must not be enabled in production.")
 CAPTCHA_TEST_MODE = False

@@ -4,7 +4,8 @@ from django.utils.module_loading import import_string
 
 from .base import InvalidSignature, PaymentProvider, PaymentState, ProviderError, RefundResult
 
-__all__ = ["InvalidSignature", "PaymentProvider", "PaymentState", "ProviderError", "RefundResult", "get", "enabled"]
+__all__ = ["InvalidSignature", "PaymentProvider", "PaymentState", "ProviderError", "RefundResult", "get", "enabled",
+           "accepts_notifications"]
 
 CLASSES = {
     "sandbox": "payments.providers.sandbox.SandboxProvider",
@@ -20,6 +21,14 @@ def enabled() -> list[str]:
     if settings.ALIPAY.get("app_id"):
         keys.append("alipay")
     return keys
+
+
+def accepts_notifications(key: str) -> bool:
+    """Whose notifications are heard: a real platform's always (money may still arrive after it was
+    switched off), the sandbox's only while it is on."""
+    if key == "sandbox":
+        return settings.PAYMENT_SANDBOX_ENABLED
+    return key in CLASSES
 
 
 def get(key: str) -> PaymentProvider:

@@ -10,7 +10,6 @@ import base64
 import json
 import urllib.parse
 import urllib.request
-from decimal import Decimal
 from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 from django.utils import timezone
 
-from .base import InvalidSignature, PaymentProvider, PaymentState, ProviderError, RefundResult
+from .base import InvalidSignature, PaymentProvider, PaymentState, ProviderError, RefundResult, parse_amount
 
 PAID_STATES = ("TRADE_SUCCESS", "TRADE_FINISHED")
 
@@ -96,7 +95,7 @@ class AlipayProvider(PaymentProvider):
         if data.get("app_id") != self.config["app_id"]:
             raise InvalidSignature("notification for another app")
         return PaymentState(order_number=data.get("out_trade_no", ""), paid=data.get("trade_status") in PAID_STATES,
-                            trade_no=data.get("trade_no", ""), amount=Decimal(data.get("total_amount") or "0"))
+                            trade_no=data.get("trade_no", ""), amount=parse_amount(data.get("total_amount")))
 
     def _call(self, method: str, biz: dict) -> dict:
         try:
@@ -123,7 +122,7 @@ class AlipayProvider(PaymentProvider):
             raise ProviderError(f"{answer.get('code')} {answer.get('sub_msg') or answer.get('msg')}")
         return PaymentState(order_number=answer.get("out_trade_no", order.number),
                             paid=answer.get("trade_status") in PAID_STATES, trade_no=answer.get("trade_no", ""),
-                            amount=Decimal(answer.get("total_amount") or "0"))
+                            amount=parse_amount(answer.get("total_amount")))
 
     def refund(self, *, order, trade_no, amount, refund_request_no) -> RefundResult:
         answer = self._call("alipay.trade.refund", {"trade_no": trade_no, "refund_amount": f"{amount:.2f}",

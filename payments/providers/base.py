@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 
 class ProviderError(Exception):
@@ -11,6 +11,21 @@ class ProviderError(Exception):
 
 class InvalidSignature(Exception):
     """A notification or response whose signature does not verify: forged or garbled."""
+
+
+class MalformedMessage(ProviderError):
+    """A signed message whose content makes no sense (an amount that is not one): refused, not retried."""
+
+
+def parse_amount(text) -> Decimal:
+    """A platform's amount in yuan ("160.00"): a finite, non-negative number with at most two decimals."""
+    try:
+        amount = Decimal(str(text if text not in (None, "") else "0").strip())
+        if amount.is_finite() and amount >= 0 and amount == amount.quantize(Decimal("0.01")):
+            return amount
+    except InvalidOperation:  # not a number, or too large to have cents
+        pass
+    raise MalformedMessage(f"amount {str(text)[:20]!r} is not an amount in yuan")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """The merchant's client for the sandbox platform: the same shape as a real gateway client."""
 from __future__ import annotations
 
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -9,7 +8,7 @@ from django.utils import timezone
 
 from payments.sandbox import api, signing
 
-from .base import InvalidSignature, PaymentProvider, PaymentState, ProviderError, RefundResult
+from .base import InvalidSignature, PaymentProvider, PaymentState, ProviderError, RefundResult, parse_amount
 
 
 class SandboxProvider(PaymentProvider):
@@ -27,7 +26,7 @@ class SandboxProvider(PaymentProvider):
         if not signing.verify(data):
             raise InvalidSignature("sandbox notification signature")
         return PaymentState(order_number=data.get("out_trade_no", ""), paid=data.get("trade_status") == "TRADE_SUCCESS",
-                            trade_no=data.get("trade_no", ""), amount=Decimal(data.get("total_amount") or "0"))
+                            trade_no=data.get("trade_no", ""), amount=parse_amount(data.get("total_amount")))
 
     def query(self, *, order) -> PaymentState:
         answer = api.query(signing.signed({"out_trade_no": order.number}))
@@ -38,7 +37,7 @@ class SandboxProvider(PaymentProvider):
         if answer.get("code") != "10000":
             raise ProviderError(answer.get("msg", "query failed"))
         return PaymentState(order_number=order.number, paid=answer.get("trade_status") == "TRADE_SUCCESS",
-                            trade_no=answer.get("trade_no", ""), amount=Decimal(answer.get("total_amount") or "0"))
+                            trade_no=answer.get("trade_no", ""), amount=parse_amount(answer.get("total_amount")))
 
     def refund(self, *, order, trade_no, amount, refund_request_no) -> RefundResult:
         answer = api.refund(signing.signed({"trade_no": trade_no, "refund_amount": f"{amount:.2f}",

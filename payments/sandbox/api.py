@@ -6,7 +6,7 @@ import logging
 import secrets
 import urllib.parse
 import urllib.request
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
@@ -102,7 +102,12 @@ def refund(request: dict) -> dict:
         return signing.signed({"code": "40002", "msg": "invalid signature"})
     if settings.PAYMENT_SANDBOX_FAIL_REFUNDS:
         return signing.signed({"code": "20000", "msg": "service temporarily unavailable"})
-    amount = Decimal(request["refund_amount"])
+    try:
+        amount = Decimal(request.get("refund_amount", ""))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or not request.get("out_request_no"):
+        return signing.signed({"code": "40002", "msg": "invalid parameters"})
     with transaction.atomic():
         txn = SandboxTransaction.objects.select_for_update().filter(trade_no=request.get("trade_no", "")).first()
         if txn is None or txn.status != TransactionStatus.PAID:

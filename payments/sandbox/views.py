@@ -1,4 +1,7 @@
-from django.http import HttpResponseBadRequest, JsonResponse
+from functools import wraps
+
+from django.conf import settings
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -7,6 +10,17 @@ from . import api
 from .models import SandboxTransaction
 
 
+def while_enabled(view):
+    """The platform exists only while PAYMENT_SANDBOX_ENABLED is on (production: off by default)."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.PAYMENT_SANDBOX_ENABLED:
+            raise Http404("the sandbox payment platform is switched off")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+@while_enabled
 def gateway(request):
     """The platform's checkout page, opened with the merchant's signed request."""
     try:
@@ -16,6 +30,7 @@ def gateway(request):
     return render(request, "sandbox/checkout.html", {"txn": txn})
 
 
+@while_enabled
 @require_POST
 def pay(request, trade_no):
     txn = get_object_or_404(SandboxTransaction, trade_no=trade_no)
@@ -30,6 +45,7 @@ def _return_url(txn) -> str:
     return f"{txn.return_url}{separator}{urlencode(api.return_params(txn))}"
 
 
+@while_enabled
 def back(request, trade_no):
     """Leave the checkout without paying: back to the merchant."""
     txn = get_object_or_404(SandboxTransaction, trade_no=trade_no)
@@ -37,12 +53,14 @@ def back(request, trade_no):
 
 
 @csrf_exempt
+@while_enabled
 @require_POST
 def query(request):
     return JsonResponse(api.query(request.POST.dict()))
 
 
 @csrf_exempt
+@while_enabled
 @require_POST
 def refund(request):
     return JsonResponse(api.refund(request.POST.dict()))

@@ -173,9 +173,15 @@ def _valid_env() -> dict:
         FIELD_ENCRYPTION_KEYS=f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
         ID_HASH_KEY=secrets.token_urlsafe(32),
         CAPTCHA_TEST_MODE="false",
-        SMS_BACKEND="accounts.sms.ConsoleBackend",
+        SMS_BACKEND="accounts.sms.YunpianBackend",
+        SMS_API_KEY="0123456789abcdef0123456789abcdef",
         EMAIL_URL="smtp+tls://user:password@smtp.example.org:587",
+        ALIPAY_APP_ID="2021000000000001",
+        ALIPAY_PRIVATE_KEY="merchant-private-key",
+        ALIPAY_PUBLIC_KEY="alipay-public-key",
     )
+    for name in ("PAYMENT_SANDBOX_ENABLED",):
+        env.pop(name, None)
     return env
 
 
@@ -236,6 +242,82 @@ def test_production_refuses_the_sms_outbox_and_needs_mail_configured():
     env = _valid_env()
     env["EMAIL_URL"] = ""
     assert _setup(env).returncode != 0
+
+
+@pytest.mark.parametrize("backend", ["accounts.sms.ConsoleBackend", "accounts.sms.OutboxBackend"])
+def test_production_refuses_an_sms_backend_that_keeps_codes_on_the_server(backend):
+    """The console backend writes every verification code to the application log (issue 12, item 9)."""
+    env = _valid_env()
+    env["SMS_BACKEND"] = backend
+    result = _setup(env)
+    assert result.returncode != 0 and "SMS_BACKEND must be a gateway that delivers" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["consolemail://", "dummymail://", "filemail:///tmp/mail", "memorymail://"])
+def test_production_refuses_a_mail_backend_that_does_not_deliver(url):
+    env = _valid_env()
+    env["EMAIL_URL"] = url
+    result = _setup(env)
+    assert result.returncode != 0 and "EMAIL_URL must name a mail server that delivers" in result.stderr
+
+
+def test_production_refuses_the_gateway_without_its_key():
+    env = _valid_env()
+    env["SMS_API_KEY"] = ""
+    result = _setup(env)
+    assert result.returncode != 0 and "SMS_API_KEY" in result.stderr
+
+
+# --------------------------------------------------------------------------- payments in production
+
+PRINT_PAYMENTS = ("import django; django.setup(); from payments import providers; "
+                  "print('platforms=' + ','.join(providers.enabled()))")
+
+
+def test_production_refuses_to_start_without_a_real_payment_platform():
+    """Free registration (issue 12, item 1): no Alipay and no explicit sandbox means no start."""
+    env = _valid_env()
+    for name in ("ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"):
+        env[name] = ""
+    result = _setup(env)
+    assert result.returncode != 0 and "No payment platform" in result.stderr
+
+
+def test_production_with_alipay_has_no_sandbox_unless_allowed():
+    result = _setup(_valid_env(), PRINT_PAYMENTS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "platforms=alipay"
+
+
+def test_production_runs_the_sandbox_only_when_explicitly_allowed():
+    env = _valid_env()
+    for name in ("ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"):
+        env[name] = ""
+    env["PAYMENT_SANDBOX_ENABLED"] = "true"
+    result = _setup(env, PRINT_PAYMENTS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "platforms=sandbox"
+
+
+def test_production_refuses_half_an_alipay_configuration():
+    env = _valid_env()
+    env["ALIPAY_PUBLIC_KEY"] = ""
+    result = _setup(env)
+    assert result.returncode != 0 and "ALIPAY_PUBLIC_KEY" in result.stderr
+
+
+def test_the_image_build_step_loads_production_settings():
+    """The Dockerfile's collectstatic step runs production settings with throwaway values: they must pass."""
+    import shlex
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    step = re.search(r"RUN export (.*?)\s*\\\n\s*&& python manage.py compile_translations", dockerfile, re.S).group(1)
+    env = _valid_env()
+    for name in ("SMS_API_KEY", "ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "EMAIL_URL"):
+        env.pop(name)
+    env.update(dict(item.split("=", 1) for item in shlex.split(step.replace("\\\n", " "))))
+    result = _setup(env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_refuses_a_short_id_hash_key():

@@ -55,7 +55,9 @@ def test_figures_match_the_orders_refunds_and_quotas(books, exam_admin, client):
     assert ctx["registrations"] == 7  # everything but the withdrawn one
     assert ctx["paid"] == 4
     assert ctx["unpaid_orders"] == 1
-    assert isinstance(ctx["revenue"], Decimal) and ctx["revenue"] == Decimal("560.00")  # 160 × 3 + 80
+    # Every order here went through the sandbox: 160 × 3 + 80 paid, none of it money.
+    assert isinstance(ctx["test_revenue"], Decimal) and ctx["test_revenue"] == Decimal("560.00")
+    assert ctx["test_orders"] == 4 and ctx["revenue"] == Decimal("0.00")
     assert (ctx["refund_count"], ctx["refund_total"]) == (1, Decimal("160.00"))
     assert isinstance(ctx["refund_total"], Decimal)
     assert dict(ctx["by_status"]) == {label: n for label, n in ctx["by_status"]}
@@ -79,15 +81,32 @@ def test_figures_match_the_orders_refunds_and_quotas(books, exam_admin, client):
     page = response.content.decode()
     assert 'data-testid="kpi-registrations">7<' in page
     assert 'data-testid="kpi-paid">4<' in page
-    assert re.search(r'data-testid="kpi-revenue">560(\.00)?<', page)
+    assert re.search(r'data-testid="kpi-test-orders">4 · 560(\.00)?<', page)
 
 
 def test_money_is_shown_with_two_decimals(books, exam_admin, client):
     client.force_login(exam_admin)
     response = client.get(reverse("staff:dashboard"), {"exam": books.pk})
     page = response.content.decode()
-    assert 'data-testid="kpi-revenue">560.00<' in page
+    assert 'data-testid="kpi-revenue">0.00<' in page
+    assert 'data-testid="kpi-test-orders">4 · 560.00<' in page
     assert "1 · 160.00" in page
+
+
+def test_revenue_counts_real_payments_and_test_orders_apart(books, sittings, exam_admin, client, settings, on_commit):
+    """An order paid through a real platform is revenue; the sandbox's are shown apart, as test orders."""
+    settings.ALIPAY = {**settings.ALIPAY, "app_id": "2021000000000001"}
+    enrollment = walk(make_candidate("壬"), books, sittings, Area.objects.get(name="北京"))
+    order = payments.order_create(enrollment=enrollment, actor=enrollment.candidate, provider="alipay")
+    with on_commit():
+        payments.payment_record(provider="alipay", trade_no="2026120222001404010500000001",
+                                order_number=order.number, amount=order.amount, source="notify")
+    client.force_login(exam_admin)
+    response = client.get(reverse("staff:dashboard"), {"exam": books.pk})
+    assert response.context["revenue"] == order.amount
+    assert (response.context["test_orders"], response.context["test_revenue"]) == (4, Decimal("560.00"))
+    page = response.content.decode()
+    assert f'data-testid="kpi-revenue">{order.amount:.2f}<' in page
 
 
 def test_the_page_is_for_staff_only(books, client):
