@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.security.RefuseNulMiddleware",  # a NUL in path, query or form: 400 before it reaches the database
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.ServiceUnavailableMiddleware",  # Redis or the broker unreachable: 503, not 500
     "core.sessions.SessionMiddleware",
