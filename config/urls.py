@@ -2,9 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 
-from core.views import healthz
+from core.views import healthz, switched_off
 
 # Staff log in through the same page as everybody (captcha, lockout), not admin's own form.
 admin.site.login = login_required(admin.site.login)
@@ -16,8 +16,15 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("captcha/", include("captcha.urls")),
     # Our sign-up wizard and candidate area first; allauth provides login, logout, e-mail
-    # confirmation, password change and reset under the same prefix.
+    # confirmation, password change and reset under the same prefix (tests/accounts/test_allauth_routes.py).
     path("accounts/", include("accounts.urls")),
+    # allauth routes this product does not offer. An e-mail address changes only through
+    # accounts:email-change (codes to the old and the new address, one address per account):
+    # allauth's page for adding addresses and making one primary is replaced by a redirect there.
+    path("accounts/email/", RedirectView.as_view(pattern_name="accounts:email-change"), name="account_email"),
+    path("accounts/password/set/", switched_off),  # every account has a password
+    path("accounts/reauthenticate/", switched_off),  # nothing here asks to re-authenticate
+    path("accounts/login/code/confirm/", switched_off),  # no login by e-mailed code
     path("accounts/", include("allauth.urls")),
     path("photos/", include("photos.urls")),
     path("enroll/", include("registration.urls")),
