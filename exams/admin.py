@@ -95,7 +95,7 @@ class SeatReleaseAdmin(admin.ModelAdmin):
                                                release_at=obj.release_at)
         obj.pk = release.pk
 
-    @admin.action(description=_("Cancel the selected scheduled releases"))
+    @admin.action(description=_("Cancel the selected scheduled releases"), permissions=["change"])
     def cancel_releases(self, request, queryset):
         count = sum(services.release_cancel(release=release, actor=request.user) for release in queryset)
         messages.success(request, _("%(n)d releases cancelled.") % {"n": count})

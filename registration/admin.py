@@ -91,11 +91,11 @@ class EnrollmentAdmin(AuditHistoryMixin, ProvinceScopedAdmin):
                 messages.error(request, f"{enrollment}: {exc.message}")
         messages.success(request, _("%(n)d registrations decided.") % {"n": done})
 
-    @admin.action(description=_("Approve qualification review"))
+    @admin.action(description=_("Approve qualification review"), permissions=["change"])
     def approve_review(self, request, queryset):
         self._decide(request, queryset, approve=True)
 
-    @admin.action(description=_("Reject qualification review (asks for the reason)"))
+    @admin.action(description=_("Reject qualification review (asks for the reason)"), permissions=["change"])
     def reject_review(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
