@@ -250,7 +250,9 @@ class UserAdmin(DjangoUserAdmin):
         actor = request.user
         user = get_object_or_404(User, pk=pk)
         assignable = assignable_roles(actor)
-        if not (actor.is_superuser or (assignable and user.pk != actor.pk and not user.is_superuser)):
+        may_open = assignable and user.pk != actor.pk and not user.is_superuser and (
+            actor.has_perm("accounts.assign_staff_roles") or not selectors.user_is_privileged(user))
+        if not (actor.is_superuser or may_open):
             raise PermissionDenied
         held = selectors.roles_held(user)
         posted = request.POST if request.method == "POST" else {}

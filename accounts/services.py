@@ -570,7 +570,8 @@ def dishonest_record_save(*, actor: User, id_number: str, name: str, reason: str
 def user_roles_change(*, actor: User, user: User, grant=(), revoke=(), ip_address: str | None = None) -> list[str]:
     """Give and take roles (groups), each one the actor holds the permission for (roles.ASSIGN_PERMISSION);
     a staff role given sets is_staff, the last one taken clears it. One audit entry per role changed;
-    returns the roles changed. Never on one's own account or, unless a superuser, on a superuser's."""
+    returns the roles changed. Never on one's own account; a staff member's needs assign_staff_roles,
+    a superuser's a superuser."""
     from .roles import ASSIGN_PERMISSION, STAFF_ROLES
 
     grant, revoke = set(grant), set(revoke)
@@ -589,6 +590,9 @@ def user_roles_change(*, actor: User, user: User, grant=(), revoke=(), ip_addres
         if user.is_superuser and not actor.is_superuser:
             raise RuleViolation(_("Only a superuser may change a superuser's account."), field="roles")
         held = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        if (user.is_staff or held & STAFF_ROLES) and not actor.has_perm("accounts.assign_staff_roles"):
+            raise RuleViolation(_("Only a superuser, or someone trusted with staff roles, may change the roles of "
+                                  "a staff member."), field="roles")
         if Role.PROVINCIAL_AUTHORITY in grant - held and not user.province:
             raise RuleViolation(_("Set the user's province before giving the role “%(role)s”.")
                                 % {"role": Role.PROVINCIAL_AUTHORITY.label}, field="roles")

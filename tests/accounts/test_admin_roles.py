@@ -9,7 +9,6 @@ from accounts import demo
 from accounts.models import User
 from accounts.roles import Role
 from core.models import AuditEntry
-from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -181,10 +180,16 @@ def test_users_without_an_assign_permission_cannot_open_the_roles_page(client, u
         assert roles_url(target) not in page
 
 
-def test_staff_cannot_open_the_roles_page_of_a_superuser_or_their_own(client, users):
+def test_staff_cannot_open_the_roles_page_of_a_superuser_a_staff_member_or_their_own(client, users):
+    from accounts import services
+    from accounts.exceptions import RuleViolation
+
     client.force_login(users["staff"])
-    assert client.get(roles_url(users["admin"])).status_code == 403
-    assert client.get(roles_url(users["staff"])).status_code == 403
+    for who in ("admin", "examadmin", "staff"):
+        assert client.get(roles_url(users[who])).status_code == 403
+    with pytest.raises(RuleViolation):  # candidate-side roles on a staff account are not theirs to change either
+        services.user_roles_change(actor=users["staff"], user=users["examadmin"], grant=[Role.EXPERT])
+    assert roles_of(users["examadmin"]) == {Role.EXAM_ADMINISTRATOR}
 
 
 def test_a_staff_role_brings_admin_access_and_taking_the_last_one_takes_it_back(client, users):
