@@ -10,22 +10,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.http import client_ip
+from core.validators import PlainTextFormMixin, validate_past_date
 
 from . import services
 from .exceptions import DuplicateAccount
-from .identity import check_id_number, normalize_id_number, validate_mobile, validate_name
+from .identity import OLDEST_PLAUSIBLE_AGE, check_id_number, normalize_id_number, validate_mobile, validate_name
 from .models import DegreeLevel, EducationLevel, EducationRecord, Gender, IdType, Qualification, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+GRADUATION_IN_FUTURE = _("The graduation date cannot be in the future.")
 # What a throttled address is told (accounts.services.auth_address_throttled).
 PICTURE_CODE_AGAIN = _("Many failed attempts came from your network. Type the characters in the new picture to "
                        "continue.")
 PICTURE_CODE_SOLVED_AGAIN = "login_picture_code_solved_again"  # session key
 
 
-class CaptchaMixin(forms.Form):
+class CaptchaMixin(PlainTextFormMixin, forms.Form):
     captcha = CaptchaField(
         label=_("Picture code"),
         help_text=_("Type the characters in the picture; click the picture for a new one."),
@@ -45,7 +47,7 @@ def _password_pair(form, user) -> None:
             form.add_error("password1", exc)
 
 
-class PasswordPairFields(forms.Form):
+class PasswordPairFields(PlainTextFormMixin, forms.Form):
     password1 = forms.CharField(
         label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html,
@@ -79,7 +81,7 @@ class MobileField(forms.CharField):
         return validate_mobile(super().clean(value))
 
 
-class IdentityFields(forms.Form):
+class IdentityFields(PlainTextFormMixin, forms.Form):
     """Name, ID type and number, checked per type."""
 
     name = NameField()
@@ -145,9 +147,12 @@ class SignupForm(CaptchaMixin, PasswordPairFields, IdentityFields):
                 self.add_error("birth_date", _("Enter your birth date."))
             elif birth_date >= timezone.localdate():
                 self.add_error("birth_date", _("The birth date must be in the past."))
-        graduated_on = data.get("graduated_on")
-        if graduated_on and graduated_on > timezone.localdate():
-            self.add_error("graduated_on", _("The graduation date cannot be in the future."))
+            elif birth_date.year < timezone.localdate().year - OLDEST_PLAUSIBLE_AGE:
+                self.add_error("birth_date", _("The birth date is not plausible."))
+        try:
+            validate_past_date(data.get("graduated_on"), future_message=GRADUATION_IN_FUTURE)
+        except ValidationError as exc:
+            self.add_error("graduated_on", exc)
         _password_pair(self, User(username=data.get("username", ""), email=data.get("email", ""),
                                   name=data.get("name", "")))
         if not self.errors:
@@ -181,7 +186,7 @@ class SignupConfirmForm(IdentityFields):
         return data
 
 
-class CodeForm(forms.Form):
+class CodeForm(PlainTextFormMixin, forms.Form):
     code = forms.CharField(label=_("Verification code"), max_length=6, min_length=6,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
 
@@ -271,13 +276,13 @@ class AnswerPasswordForm(NewPasswordForUser):
             self.fields["captcha"].help_text = PICTURE_CODE_AGAIN
 
 
-class MobileChangeForm(forms.Form):
+class MobileChangeForm(PlainTextFormMixin, forms.Form):
     mobile = MobileField(label=_("New mobile number"))
     code = forms.CharField(label=_("Verification code"), max_length=6, required=False,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
 
 
-class SecurityQuestionForm(forms.Form):
+class SecurityQuestionForm(PlainTextFormMixin, forms.Form):
     question = forms.CharField(label=_("Security question"), max_length=100,
                                help_text=_("A question only you can answer, e.g. your primary school's name."))
     answer = forms.CharField(label=_("Answer"), max_length=100)
@@ -294,11 +299,11 @@ class SecurityQuestionForm(forms.Form):
         return password
 
 
-class EmailChangeForm(forms.Form):
+class EmailChangeForm(PlainTextFormMixin, forms.Form):
     email = forms.EmailField(label=_("New e-mail address"), max_length=254)
 
 
-class EmailChangeConfirmForm(forms.Form):
+class EmailChangeConfirmForm(PlainTextFormMixin, forms.Form):
     old_code = forms.CharField(label=_("Code sent to the current address"), max_length=6)
     new_code = forms.CharField(label=_("Code sent to the new address"), max_length=6)
 
@@ -308,7 +313,7 @@ class EmailChangeConfirmForm(forms.Form):
             del self.fields["old_code"]
 
 
-class EducationForm(forms.ModelForm):
+class EducationForm(PlainTextFormMixin, forms.ModelForm):
     class Meta:
         model = EducationRecord
         fields = ["level", "degree", "school", "major", "graduated_on", "certificate_number"]
@@ -316,13 +321,17 @@ class EducationForm(forms.ModelForm):
 
     def clean_graduated_on(self):
         value = self.cleaned_data["graduated_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("The graduation date cannot be in the future."))
+        validate_past_date(value, future_message=GRADUATION_IN_FUTURE)
         return value
 
 
-class QualificationForm(forms.ModelForm):
+class QualificationForm(PlainTextFormMixin, forms.ModelForm):
     class Meta:
         model = Qualification
         fields = ["name", "certificate_number", "issuer", "issued_on"]
         widgets = {"issued_on": DATE_INPUT}
+
+    def clean_issued_on(self):
+        value = self.cleaned_data["issued_on"]
+        validate_past_date(value, future_message=_("The issue date cannot be in the future."))
+        return value

@@ -25,6 +25,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef"
 # and a middle dot only joins two parts (阿依古丽·买买提).
 _NAME_PART = rf"(?:[{_CJK}]|\[[{_CJK}]\])+"
 _CHINESE_NAME = re.compile(rf"^{_NAME_PART}(?:·{_NAME_PART})*$")
+_BRACKETED = re.compile(rf"\[[{_CJK}]\]")
 _FOREIGN_NAME = re.compile(r"^[A-Za-z][A-Za-z .'\-]*[A-Za-z.]$")
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _OTHER_ID_FORMATS = {
@@ -60,6 +61,14 @@ def validate_name(value: str) -> str:
         if not _CHINESE_NAME.match(value):
             raise ValidationError(
                 _("Write a rare character as one homophone in square brackets, for example 王晓[沛]."),
+                code="name_brackets",
+            )
+        # A bracket stands for one character of a name the rest of which can be typed.
+        typed = _BRACKETED.sub("", value).replace("·", "")
+        if not typed or len(_BRACKETED.sub("字", value).replace("·", "")) < 2:
+            raise ValidationError(
+                _("A name has at least two characters and only a character you cannot type goes in brackets, "
+                  "for example 王晓[沛]."),
                 code="name_brackets",
             )
     if not (_CHINESE_NAME.match(value) or _FOREIGN_NAME.match(value)) or len(value) < 2:

@@ -7,6 +7,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from accounts.forms import MobileField
 from accounts.models import EducationLevel
 from core.regions import Province
+from core.validators import PlainTextFormMixin
 from core.widgets import ListSelect
 
 from .choices import ETHNICITIES, NATIONALITIES
@@ -15,14 +16,14 @@ from .models import Enrollment, InvoiceType
 YES_NO = [(True, _("Yes")), (False, _("No"))]
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(PlainTextFormMixin, forms.Form):
     accept = forms.BooleanField(
         label=_("I have read and understood the above and commit to it"),
         error_messages={"required": _("Tick the box to accept the notice.")},
     )
 
 
-class InfoForm(forms.ModelForm):
+class InfoForm(PlainTextFormMixin, forms.ModelForm):
     """填写报名信息 (D3). Identity fields come from the account and are shown read-only."""
 
     province = forms.ChoiceField(label=_("Province of registration"), choices=[("", "---------")] + Province.choices,
@@ -81,7 +82,7 @@ class InfoForm(forms.ModelForm):
         return data
 
 
-class SubjectsForm(forms.Form):
+class SubjectsForm(PlainTextFormMixin, forms.Form):
     """选择科目: one radio group per sitting, with a "not this sitting" choice."""
 
     def __init__(self, *args, sittings, **kwargs):
@@ -115,7 +116,7 @@ class SubjectsForm(forms.Form):
         return {s.pk: int(v) if (v := self.cleaned_data.get(f"sitting_{s.pk}")) else None for s in self.sittings}
 
 
-class AreaForm(forms.Form):
+class AreaForm(PlainTextFormMixin, forms.Form):
     area = forms.TypedChoiceField(label=_("Exam area"), coerce=int)
 
     def __init__(self, *args, options, **kwargs):
@@ -134,14 +135,14 @@ class AreaForm(forms.Form):
         return [(value, label, str(value) == current) for value, label in self.fields["area"].choices]
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(PlainTextFormMixin, forms.Form):
     confirm = forms.BooleanField(
         label=_("I confirm that the registration information above is correct"),
         error_messages={"required": _("Tick the box to confirm.")},
     )
 
 
-class ScoreReviewForm(forms.Form):
+class ScoreReviewForm(PlainTextFormMixin, forms.Form):
     exam = forms.ModelChoiceField(label=_("Exam"), queryset=None)
     ticket_number = forms.CharField(label=_("Admission ticket number"), max_length=20)
     reason = forms.CharField(label=_("Reason for the review"), widget=forms.Textarea(attrs={"rows": 4}),
