@@ -2,6 +2,7 @@
 the environment (see .env.example); the defaults here are safe for development only."""
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "core.security.RefuseNulMiddleware",  # a NUL in path, query or form: 400 before it reaches the database
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.ServiceUnavailableMiddleware",  # Redis or the broker unreachable: 503, not 500
@@ -308,6 +311,28 @@ ALIPAY = {
     "alipay_public_key": env.str("ALIPAY_PUBLIC_KEY", default=""),
     "gateway": env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do"),
 }
+
+# --- Content-Security-Policy (django-csp) and Permissions-Policy: no inline script or style
+# anywhere (scripts and styles are files under static/), nothing from another origin except the
+# payment platform a form may redirect to (网上支付 posts, then goes to the gateway).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap draws its icons as data: SVG
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "{0.scheme}://{0.netloc}".format(urlsplit(ALIPAY["gateway"]))],
+    },
+}
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
+    "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
+    "screen-wake-lock", "usb", "xr-spatial-tracking")}
 
 # --- PDF documents: the first CJK TrueType font found is embedded (Debian: fonts-wqy-microhei).
 PDF_FONT_PATHS = env.list("PDF_FONT_PATHS", default=[

@@ -17,3 +17,7 @@ document.addEventListener("submit", function (event) {
   var message = (button && button.dataset.confirm) || event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// A <select data-autosubmit> (the language switch) submits its form when changed: no inline handlers (CSP).
+document.addEventListener("change", function (event) {
+  if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+});

@@ -25,13 +25,25 @@ def browser():
         browser.close()
 
 
+def watch_csp(page) -> list[str]:
+    """The Content-Security-Policy violations Chromium reports on this tab, as they happen."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
+    return violations
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A Chromium tab on the live server. Any Content-Security-Policy violation the browser reports
+    while the test runs (an inline script, style or handler, a foreign origin) fails the test."""
     context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = watch_csp(page)
     yield page
     context.close()
+    assert violations == [], "the page broke its Content-Security-Policy:\n" + "\n".join(violations)
 
 
 @pytest.fixture
