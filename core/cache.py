@@ -5,6 +5,7 @@ that constructor fills a case-insensitive table of about 170 response callbacks,
 0.3 ms of CPU per operation: more than the round trip to Redis, and paid two or three times per
 request (session, availability, rate limits). A `redis.Redis` is thread-safe (it takes a
 connection from its pool for each command), so one per pool is enough."""
+import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
@@ -26,3 +27,10 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+
+# What a Redis that is stopped, restarting or out of reach raises (BusyLoadingError, a restarted
+# Redis still loading its data, is a ConnectionError). The callers that can do without Redis catch
+# these: sessions read the database, the seat figures are computed; core.middleware answers 503
+# for the rest.
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
