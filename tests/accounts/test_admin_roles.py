@@ -88,6 +88,18 @@ def test_staff_cannot_change_another_staff_account(client, users):
     assert examadmin.check_password(demo.DEMO_PASSWORD) and examadmin.province == ""
 
 
+def test_staff_given_the_delete_permission_still_cannot_delete_a_superuser(client, users):
+    staff = users["staff"]
+    staff.user_permissions.add(Permission.objects.get(codename="delete_user"))
+    client.force_login(staff)
+    admin_user = users["admin"]
+    assert client.post(reverse("admin:accounts_user_delete", args=[admin_user.pk]), {"post": "yes"}).status_code == 403
+    response = client.post(reverse("admin:accounts_user_changelist"), {
+        "action": "delete_selected", "_selected_action": [admin_user.pk], "post": "yes"})
+    assert response.status_code == 403
+    assert User.objects.filter(pk=admin_user.pk, is_superuser=True).exists()
+
+
 def test_role_groups_permissions_are_not_editable_by_staff(client, users):
     staff = users["staff"]
     staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="auth",
