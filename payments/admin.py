@@ -64,7 +64,7 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     search_fields = ("order__number", "candidate__name", "candidate__username")
     actions = ["retry"]
 
-    @admin.action(description=_("Send the selected failed refunds again"))
+    @admin.action(description=_("Send the selected failed refunds again"), permissions=["change"])
     def retry(self, request, queryset):
         done = [services.refund_process(refund_id=r.pk) for r in queryset.filter(status=RefundStatus.FAILED)]
         messages.info(request, _("%(n)d refunds sent again; %(ok)d refunded.")
