@@ -4,7 +4,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import DEV_SECRET_KEY, env
+from .base import DEV_SECRET_KEY, TRUSTED_PROXY_COUNT, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -48,6 +48,11 @@ if env.bool("CAPTCHA_TEST_MODE", default=False):
 CAPTCHA_TEST_MODE = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production runs behind the TLS proxy docs/operations.md describes, which overwrites (or appends to)
+# X-Forwarded-For: without trusting it, every visitor would have the proxy's address (one audit
+# address for all, one shared login throttle).
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=True)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT if TRUST_X_FORWARDED_FOR else 0
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True

@@ -345,3 +345,12 @@ def test_production_starts_with_valid_settings_and_is_locked_down():
     assert csrf_secure == "True"
     assert int(hsts_seconds) > 0
     assert debug == "False"
+
+
+def test_production_reads_the_client_address_the_proxy_gives():
+    """Behind the documented proxy, every visitor would otherwise share the proxy's address."""
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "print(s.TRUST_X_FORWARDED_FOR, s.ALLAUTH_TRUSTED_PROXY_COUNT)")
+    result = _setup(_valid_env(), code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["True", "1"]
