@@ -5,8 +5,9 @@ registration window is open, for the candidates seed.py seeded apart from the fl
 
 - A session each, as django.contrib.auth.login leaves it: the user's id, the backend
   (settings.AUTHENTICATION_BACKENDS[0], accounts.backends.LoginBackend) and the user's session
-  hash (get_session_auth_hash), saved through the configured SESSION_ENGINE (the cache engine,
-  in Redis). The load generator sends the key as the session cookie (SESSION_COOKIE_NAME).
+  hash (get_session_auth_hash), saved through the configured SESSION_ENGINE (core.sessions: a row
+  in PostgreSQL and a copy in Redis, as a login leaves them). The load generator sends the key as
+  the session cookie (SESSION_COOKIE_NAME).
 - An enrollment each, with bulk_create, as the wizard's services leave it (services/enrollment.py)
   after the steps the flow takes: the notice accepted (enrollment_start: mobile and e-mail from the
   account), the information the flow fills in (enrollment_save_info; no invoice), one subject per

@@ -20,8 +20,8 @@ import time
 PLACES = (
     ("template rendering", "django/template/base.py", "render"),
     ("SQL (execute + fetch)", "django/db/backends/utils.py", "_execute"),
-    ("session save", "django/contrib/sessions/backends/cached_db.py", "save"),
-    ("session load", "django/contrib/sessions/backends/cached_db.py", "load"),
+    ("session save", "core/sessions.py", "save"),
+    ("session load", "core/sessions.py", "load"),
     ("audit log", "core/audit.py", "audit_log"),
     ("form validation", "django/forms/forms.py", "full_clean"),
     ("password check", "django/contrib/auth/hashers.py", "check_password"),

@@ -737,7 +737,7 @@ SPY_GROUPS = (
     ("template rendering", ("render (django/template/base.py",)),
     ("  of which crispy-forms tags", ("crispy_forms/",)),
     ("SQL: execute and wait for PostgreSQL", ("_execute (django/db/backends/utils.py",)),
-    ("sessions (cached_db load + save)", ("sessions/backends/cached_db.py",)),
+    ("sessions (core.sessions: load, save, renewal)", ("core/sessions.py",)),
     ("Redis cache calls", ("django/core/cache/backends/redis.py",)),
     ("messages (cookie signing)", ("django/contrib/messages/",)),
     ("form validation", ("full_clean (django/forms/forms.py",)),
