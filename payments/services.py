@@ -358,9 +358,12 @@ def refund_process(*, refund_id: int) -> str:
 
 
 def refunds_retry_failed() -> int:
+    """Beat: failed refunds are sent again, and so are refunds still "requested" after a few minutes
+    (their task was lost, e.g. queued while the broker was down)."""
     from . import tasks
 
-    failed = list(Refund.objects.filter(status=RefundStatus.FAILED).values_list("pk", flat=True)[:200])
+    forgotten = Q(status=RefundStatus.REQUESTED, created_at__lt=timezone.now() - datetime.timedelta(minutes=5))
+    failed = list(Refund.objects.filter(Q(status=RefundStatus.FAILED) | forgotten).values_list("pk", flat=True)[:200])
     for refund_id in failed:
         tasks.process_refund.delay(refund_id)
     return len(failed)

@@ -274,3 +274,21 @@ def test_change_of_city_needs_a_paid_registration(order, enrollment, candidate, 
     assert counts(exam, area) == [(1, 0), (1, 0)]
     assert Order.objects.get().status == "pending"
     assert Enrollment.objects.get().area == area
+
+
+def test_a_refund_whose_task_was_lost_is_sent_by_the_retry_job(paid, candidate, exam, area, on_commit):
+    """The refund's task was never delivered (e.g. queued while the broker was down): the beat job
+    sends refunds still "requested" after five minutes, not only failed ones."""
+    enrollment, order = paid
+    refund = services.refund_request(enrollment=enrollment, actor=candidate)  # its on-commit task is dropped
+    refund.refresh_from_db()
+    assert refund.status == "requested"
+    with on_commit():
+        assert services.refunds_retry_failed() == 0  # just requested: its task may still be on its way
+    later = timezone.now() + datetime.timedelta(minutes=6)
+    with time_machine.travel(later, tick=False), on_commit():
+        assert services.refunds_retry_failed() == 1
+    refund.refresh_from_db()
+    assert refund.status == "refunded"
+    order.refresh_from_db()
+    assert order.status == "refunded" and services.check_invariants() == []
