@@ -104,3 +104,90 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.assignee} · {self.stage}"
+
+
+class Channel(models.TextChoices):
+    """Where a notice goes besides the inbox (消息中心), which always gets it."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class Notification(models.Model):
+    """消息: one notice in one person's inbox, written by core.notifications.notify.
+
+    The subject and body are stored already rendered in every language of settings.LANGUAGES
+    (`texts`: {language: {"subject", "body"}}) and the reader sees their own: parameters that are
+    themselves translated (photo refusal reasons, status names) come out right in each language,
+    and the inbox shows exactly what the e-mail or SMS said, whatever the catalogue says later."""
+
+    # Indexed by the inbox index below (recipient first): no index of its own.
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
+                                  related_name="notifications", db_index=False)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=80)
+    texts = models.JSONField(_("texts"), default=dict)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    content_type = models.ForeignKey(ContentType, verbose_name=_("object type"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+            # The unread badge on every page: a count over this small partial index.
+            models.Index(fields=["recipient"], condition=models.Q(read_at__isnull=True),
+                         name="notification_unread_idx"),
+            models.Index(fields=["content_type", "object_id", "kind"], name="notification_object_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def _text(self, part: str) -> str:
+        from django.utils.translation import get_language
+
+        for language in (get_language(), settings.LANGUAGE_CODE, *self.texts):
+            if language in self.texts:
+                return self.texts[language].get(part, "")
+        return ""
+
+    @property
+    def subject(self) -> str:
+        return self._text("subject")
+
+    @property
+    def body(self) -> str:
+        return self._text("body")
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """Which channels beyond the inbox a person wants notices on, and in which language. No row
+    means the defaults: e-mail on, SMS off (each SMS costs money), the site's default language.
+    Verification codes are not notices: they go by SMS or e-mail whatever is chosen here."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                                primary_key=True, related_name="notification_preference")
+    email = models.BooleanField(_("by e-mail"), default=True)
+    sms = models.BooleanField(_("by SMS"), default=False)
+    language = models.CharField(_("language of e-mails and SMS"), max_length=10, choices=settings.LANGUAGES,
+                                default=settings.LANGUAGE_CODE)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self):
+        return str(self.user_id)
+
+    def wants(self, channel: str) -> bool:
+        return {Channel.EMAIL: self.email, Channel.SMS: self.sms}.get(channel, False)
