@@ -9,6 +9,6 @@ class RegistrationConfig(AppConfig):
     def ready(self):
         from photos import policy
 
-        from . import selectors
+        from . import selectors, states  # noqa: F401  (states: the enrollment's workflow declaration)
 
         policy.register_lock_check(selectors.photo_lock_reason)

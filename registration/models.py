@@ -23,17 +23,7 @@ class EnrollmentStatus(models.TextChoices):
 
 
 S = EnrollmentStatus
-# Every legal move; registration.states.transition refuses anything else.
-TRANSITIONS: dict[str, set[str]] = {
-    S.DRAFT: {S.CONFIRMED, S.IN_REVIEW, S.WITHDRAWN},
-    S.IN_REVIEW: {S.CONFIRMED, S.REVIEW_REJECTED, S.DRAFT, S.WITHDRAWN},
-    S.REVIEW_REJECTED: {S.DRAFT, S.IN_REVIEW, S.WITHDRAWN},
-    S.CONFIRMED: {S.DRAFT, S.PENDING_PAYMENT, S.WITHDRAWN},
-    S.PENDING_PAYMENT: {S.CONFIRMED, S.ENROLLED},
-    S.ENROLLED: {S.REFUNDED},
-    S.REFUNDED: set(),
-    S.WITHDRAWN: set(),
-}
+# Every legal move, who may make it and why not: registration.states.ENROLLMENT (the workflow core).
 INACTIVE = [S.REFUNDED, S.WITHDRAWN]
 # Information, subjects and area can be changed while no seat is taken.
 EDITABLE = [S.DRAFT, S.CONFIRMED, S.REVIEW_REJECTED]

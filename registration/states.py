@@ -1,25 +1,73 @@
-"""The one place enrollments change status: a conditional UPDATE from the expected state, then
-an audit entry. Grep for `transition(` to find every status change."""
-from django.utils import timezone
+"""The enrollment's states and actions (报名状态), declared for the workflow core: the only place that
+says what may happen to an enrollment next and who may do it. Services carry the actions out with
+`ENROLLMENT.perform(enrollment, "<action>", actor=…)`; pages ask `allowed_actions`."""
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core.audit import audit_log
+from core.scoping import province_scope
+from core.workflow import SYSTEM, Action, HasPerm, Relation, Workflow
 
 from .exceptions import TransitionRefused
-from .models import TRANSITIONS, Enrollment
+from .models import Enrollment, EnrollmentStatus
+
+S = EnrollmentStatus
+
+CANDIDATE = Relation("the candidate", lambda enrollment, user: enrollment.candidate_id == user.pk)
+
+
+def _in_reviewer_province(enrollment, user) -> bool:
+    scope = province_scope(user)
+    return scope is None or enrollment.province == scope
+
+
+REVIEWER = HasPerm("registration.change_enrollment") & Relation(
+    "of the candidate's province (provincial authority)", _in_reviewer_province)
+
+EDITABLE = (S.DRAFT, S.IN_REVIEW, S.REVIEW_REJECTED, S.CONFIRMED)
+
+
+def _registration_open(enrollment) -> str | None:
+    if not enrollment.exam.registration_is_open():
+        return _("Registration for this exam is not open: nothing can be changed now.")
+    return None
+
+ENROLLMENT = Workflow(
+    name="enrollment",
+    model=Enrollment,
+    states=EnrollmentStatus,
+    refused=TransitionRefused,
+    stale=TransitionRefused,
+    stale_message=gettext_lazy("Your registration was changed meanwhile. Reload the page."),
+    actions=[
+        Action("confirm", gettext_lazy("Confirm the registration"), (S.DRAFT,), S.CONFIRMED, CANDIDATE,
+               guard=_registration_open),
+        Action("submit_for_review", gettext_lazy("Submit for qualification review"),
+               (S.DRAFT, S.REVIEW_REJECTED), S.IN_REVIEW, CANDIDATE, guard=_registration_open),
+        Action("edit", gettext_lazy("Edit the registration again"),
+               (S.CONFIRMED, S.REVIEW_REJECTED), S.DRAFT, CANDIDATE, guard=_registration_open),
+        Action("take_back", gettext_lazy("Take back the confirmation"), (S.IN_REVIEW,), S.DRAFT, CANDIDATE,
+               guard=_registration_open),
+        Action("approve_review", gettext_lazy("Approve qualification review"), (S.IN_REVIEW,), S.CONFIRMED,
+               REVIEWER, review=True),
+        Action("reject_review", gettext_lazy("Reject qualification review"), (S.IN_REVIEW,), S.REVIEW_REJECTED,
+               REVIEWER, reason_required=True, review=True),
+        Action("withdraw", gettext_lazy("Withdraw the registration"), EDITABLE, S.WITHDRAWN, CANDIDATE),
+        # 网上支付: the order takes the seats (a late payment takes them again, as the system).
+        Action("take_seats", gettext_lazy("Take the seats (order created)"), (S.CONFIRMED,), S.PENDING_PAYMENT,
+               CANDIDATE | SYSTEM),
+        Action("give_back_seats", gettext_lazy("Give the seats back (order cancelled or expired)"),
+               (S.PENDING_PAYMENT,), S.CONFIRMED, CANDIDATE | SYSTEM),
+        Action("complete", gettext_lazy("Registration complete (paid)"), (S.PENDING_PAYMENT,), S.ENROLLED, SYSTEM),
+        Action("refund", gettext_lazy("Refund"), (S.ENROLLED,), S.REFUNDED, CANDIDATE | SYSTEM),
+    ],
+)
 
 
 def transition(enrollment: Enrollment, new: str, *, actor, reason: str = "", **fields) -> None:
-    old = enrollment.status
-    if new not in TRANSITIONS[old]:
+    """The action that moves `enrollment` from its current state to `new`, carried out as `actor`
+    (for callers that know the target rather than the action's name)."""
+    candidates = [a for a in ENROLLMENT.actions_to(new) if enrollment.status in a.source]
+    if not candidates:
         raise TransitionRefused(_("This registration cannot change from “%(old)s” to “%(new)s”.")
                                 % {"old": enrollment.get_status_display(), "new": new})
-    changed = Enrollment.objects.filter(pk=enrollment.pk, status=old).update(
-        status=new, updated_at=timezone.now(), **fields)
-    if not changed:
-        raise TransitionRefused(_("Your registration was changed meanwhile. Reload the page."))
-    enrollment.status = new
-    for name, value in fields.items():
-        setattr(enrollment, name, value)
-    audit_log(actor=actor, action=f"enrollment.{new}", obj=enrollment,
-              before={"status": old}, after={"status": new, **({"reason": reason} if reason else {})})
+    ENROLLMENT.perform(enrollment, candidates[0].name, actor=actor, reason=reason, fields=fields)

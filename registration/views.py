@@ -17,6 +17,7 @@ from photos import selectors as photo_selectors
 from . import documents, forms, selectors, services
 from .exceptions import InvalidChoice, NoSeatsInArea, StepMissing
 from .models import EnrollmentStatus
+from .states import ENROLLMENT
 
 # A domain refusal re-renders the page with the reason; the status tells a tampered or stale form
 # (400), a lost race for seats (409) and a closed window or locked registration (403) apart.
@@ -103,7 +104,8 @@ def enrollment_progress(request, pk):
     choices = selectors.choices_of(enrollment)
     return render(request, "registration/progress.html", {
         **_step_context(enrollment, ""), "choices": choices, "total": selectors.total_fee(choices),
-        "is_open": enrollment.exam.registration_is_open()})
+        "is_open": enrollment.exam.registration_is_open(),
+        "actions": {action.name for action in ENROLLMENT.allowed_actions(enrollment, request.user)}})
 
 
 def _edit_page(request, enrollment, template, form, context, apply):

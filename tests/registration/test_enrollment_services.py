@@ -1,5 +1,6 @@
 """Enrollment rules at the service level: states, review, dishonest flag, province, seats."""
 import pytest
+from django.contrib.auth.models import Permission
 
 from accounts import services as account_services
 from core.models import AuditEntry
@@ -43,6 +44,7 @@ def test_review_before_payment_approve_and_reject_with_reason(candidate, exam, s
     exam.review_mode = ReviewMode.BEFORE_PAYMENT
     exam.save()
     staff = candidate.__class__.objects.create(username="reviewer", name="审核员", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="change_enrollment"))
     enrollment = ready(candidate, exam, sittings, area)
     services.enrollment_confirm(enrollment=enrollment, actor=candidate)
     assert enrollment.status == "in_review"

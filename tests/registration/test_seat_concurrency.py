@@ -213,15 +213,16 @@ def test_a_slow_order_does_not_hold_up_a_candidate_taking_seats_elsewhere(monkey
     (slow,) = confirmed_enrollments(built, 1, area=0, sittings=(0, 1))
     (quick,) = confirmed_enrollments(built, 1, area=1, sittings=(0, 1))
     inside, finish = threading.Event(), threading.Event()
-    transition = registration_services.transition
+    perform = registration_services.ENROLLMENT.perform
 
-    def transition_then_wait(enrollment, new, **kwargs):
-        transition(enrollment, new, **kwargs)
+    def perform_then_wait(enrollment, action, **kwargs):
+        done = perform(enrollment, action, **kwargs)
         if enrollment.pk == slow.pk:
             inside.set()
             finish.wait(timeout=15)  # keep A's transaction open until B is done (or gave up)
+        return done
 
-    monkeypatch.setattr(registration_services, "transition", transition_then_wait)
+    monkeypatch.setattr(registration_services.ENROLLMENT, "perform", perform_then_wait)
     outcomes = {}
 
     def run(enrollment, name, lock_timeout=None):
