@@ -32,5 +32,6 @@ urlpatterns = [
     path("pay/", include("payments.urls")),
     path("sandbox-pay/", include("payments.sandbox.urls")),
     path("staff/", include("config.staff_urls")),
+    path("messages/", include("core.urls")),  # 消息中心 (SPEC G9)
     path("admin/", admin.site.urls),
 ]

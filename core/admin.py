@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import pgettext_lazy
 
-from .models import AuditEntry
+from .models import AuditEntry, Notification
 
 
 @admin.register(AuditEntry)
@@ -23,3 +24,34 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only, superusers only: notices are personal and written by core.notifications."""
+
+    list_display = ("created_at", "recipient", "kind", "subject_text", "read_at")
+    list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=recipient__username", "kind")
+    date_hierarchy = "created_at"
+    list_select_related = ("recipient",)
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    @admin.display(description=pgettext_lazy("message", "subject"))
+    def subject_text(self, obj):
+        return obj.subject
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

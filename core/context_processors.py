@@ -1,4 +1,8 @@
+import functools
+
 from django.conf import settings
+
+from . import notifications
 
 
 def site(request):
@@ -9,3 +13,18 @@ def site(request):
         "payment_sandbox": settings.PAYMENT_SANDBOX_ENABLED,
         "debug_outbox": settings.DEBUG and settings.SMS_BACKEND == "accounts.sms.OutboxBackend",
     }
+
+
+class _Inbox:
+    """The header's unread badge: counted when a template first asks (one COUNT), never for visitors."""
+
+    def __init__(self, user):
+        self._user = user
+
+    @functools.cached_property
+    def unread(self) -> int:
+        return notifications.unread_count(self._user)
+
+
+def inbox(request):
+    return {"inbox": _Inbox(getattr(request, "user", None))}

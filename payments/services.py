@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.exceptions import DomainError
+from core.notifications import notified
 from core.prepared import Prepared
 from registration import selectors as registration_selectors
 from registration import services as registration_services
 from registration.models import Enrollment, EnrollmentStatus
 
-from . import providers
+from . import notices, providers
 from .exceptions import OrderNotPayable, PaymentRejected, RefundNotAllowed
 from .models import (
     ORDER_TRANSITIONS,
@@ -132,6 +133,22 @@ def orders_expire_due() -> int:
         if _close(Order(pk=order_id), O.EXPIRED, actor=None, reason="unpaid in time"):
             expired += 1
     return expired
+
+
+def orders_warn_expiring() -> int:
+    """Beat: ORDER_EXPIRY_NOTICE_MINUTES before an unpaid order expires its candidate is told, once
+    per order (the row lock makes a second run wait, then see the first one's notice)."""
+    now = timezone.now()
+    soon = now + datetime.timedelta(minutes=settings.ORDER_EXPIRY_NOTICE_MINUTES)
+    due = (Order.objects.filter(status=O.PENDING, expires_at__gt=now, expires_at__lte=soon)
+           .filter(~notified(Order, notices.ORDER_EXPIRING)).values_list("pk", flat=True))
+    told = 0
+    for order_id in list(due[:1000]):
+        with transaction.atomic():
+            order = (Order.objects.select_for_update(of=("self",)).select_related("candidate", "exam")
+                     .filter(pk=order_id, status=O.PENDING).first())
+            told += bool(order and notices.order_expiring(order=order))
+    return told
 
 
 # --------------------------------------------------------------------------- payments
@@ -349,6 +366,7 @@ def refund_process(*, refund_id: int) -> str:
         if result.ok:
             _refund_move(refund, RefundStatus.REFUNDED, refunded_at=timezone.now(),
                          provider_refund_no=result.refund_no)
+            notices.refund_completed(refund=refund)
             if refund.kind == RefundKind.CANDIDATE:
                 _move(Order.objects.select_for_update().get(pk=refund.order_id), O.REFUNDED, actor=None,
                       reason="refund completed")

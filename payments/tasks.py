@@ -8,6 +8,11 @@ def expire_orders() -> int:
     return services.orders_expire_due()
 
 
+@shared_task(name="payments.warn_expiring_orders")
+def warn_expiring_orders() -> int:
+    return services.orders_warn_expiring()
+
+
 @shared_task(name="payments.reconcile_pending")
 def reconcile_pending() -> int:
     return services.orders_reconcile()

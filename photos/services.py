@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 
-from . import policy, selectors, vetting
+from . import notices, policy, selectors, vetting
 from .exceptions import PhotoLocked, PhotoRefused
 from .models import TRANSITIONS, Photo, PhotoStatus
 
@@ -37,6 +37,7 @@ def _move(photo: Photo, new: str, *, actor, **fields) -> bool:
     if changed:
         audit_log(actor=actor, action=f"photo.{new}", obj=photo, before={"status": old},
                   after={"status": new, "reasons": fields.get("reasons", photo.reasons)})
+        notices.photo_moved(photo=photo, status=new, reasons=fields.get("reasons", photo.reasons))
     return bool(changed)
 
 

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "core.context_processors.inbox",
             ],
         },
     },
@@ -163,6 +164,7 @@ CELERY_BEAT_SCHEDULE = {
     "exams-apply-due-releases": {"task": "exams.apply_due_releases", "schedule": 15.0},
     "exams-refresh-open-availability": {"task": "exams.refresh_open_availability", "schedule": 5.0},
     "payments-expire-unpaid-orders": {"task": "payments.expire_orders", "schedule": 30.0},
+    "payments-warn-expiring-orders": {"task": "payments.warn_expiring_orders", "schedule": 60.0},
     "payments-reconcile-pending": {"task": "payments.reconcile_pending", "schedule": 60.0},
     "payments-retry-failed-refunds": {"task": "payments.retry_refunds", "schedule": 300.0},
     "photos-requeue-stalled-checks": {"task": "photos.requeue_stalled", "schedule": 60.0},
@@ -268,6 +270,12 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@exam.example.org")
 
 SITE_NAME = _("Certification Personnel Exam Registration")
+# The site's address as candidates open it ("https://exam.example.org"): links in notice e-mails.
+# Unset: the e-mails point at the message centre without a link.
+SITE_URL = env.str("SITE_URL", default="")
+# Message centre (core.notifications): the task that delivers a notice by e-mail or SMS, named
+# here because core does not import accounts.
+MESSAGE_DELIVERY_TASK = "accounts.tasks.deliver_message"
 
 LOGGING = {
     "version": 1,
@@ -298,6 +306,8 @@ PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
 # --- Payments (SPEC E1–E5)
 ORDER_UNPAID_MINUTES = env.int("ORDER_UNPAID_MINUTES", default=30)
+# Minutes before an unpaid order expires when its candidate is told (once) to pay or lose the seats.
+ORDER_EXPIRY_NOTICE_MINUTES = env.int("ORDER_EXPIRY_NOTICE_MINUTES", default=10)
 PAYMENT_HTTP_TIMEOUT = 10
 # The built-in sandbox platform: its own pages under /sandbox-pay/, its own signing key. No money
 # moves through it: while it is on, every page says so and its orders are marked as test orders.

@@ -14,7 +14,7 @@ from exams import services as exam_services
 from exams.exceptions import SeatsExhausted
 from exams.models import Area, ReviewMode, SeatQuota, Sitting
 
-from .. import selectors
+from .. import notices, selectors
 from ..exceptions import InvalidChoice, NoSeatsInArea, NotEditable, RegistrationClosed, StepMissing
 from ..models import AdmissionTicket, Enrollment, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
 from ..states import transition
@@ -232,6 +232,7 @@ def enrollment_review_decide(*, enrollment: Enrollment, actor, approve: bool, no
             if not note.strip():
                 raise InvalidChoice(_("Give the reason for the rejection."), field="note")
             transition(locked, S.REVIEW_REJECTED, actor=actor, reason=note, review_note=note)
+            notices.enrollment_review_rejected(enrollment=locked, note=note)
     enrollment.refresh_from_db()
 
 

@@ -36,6 +36,7 @@ ACCESS = [
     ("accounts.smsmessage",          "vd: delete_selected",                     "",    "",    ""),
     ("account.emailaddress",         "vacd: delete_selected, make_verified",    "",    "",    ""),
     ("core.auditentry",              "v",                                       "v",   "v",   ""),
+    ("core.notification",            "v",                                       "",    "",    ""),
     ("exams.exam",                   "vacd: delete_selected",                   "v",   "vac", ""),
     ("exams.area",                   "vacd: delete_selected",                   "",    "vac", ""),
     ("exams.venue",                  "vacd: delete_selected",                   "",    "vac", ""),
@@ -142,13 +143,17 @@ def _build() -> dict:
     from allauth.account.models import EmailAddress
     from django.contrib.auth.models import Group
 
+    from core import notifications
     from core.models import AuditEntry
 
+    notice = notifications.notify(recipients=[candidate], kind="test.notice", subject="Refund completed",
+                                  body="Refund completed", channels=())[0]
     enrollment = ticket.enrollment
     return {
         "account.emailaddress": EmailAddress.objects.get(user=candidate).pk,
         "auth.group": Group.objects.get(name="expert").pk,
         "core.auditentry": AuditEntry.objects.order_by("pk").first().pk,
+        "core.notification": notice.pk,
         "accounts.user": candidate.pk,
         "accounts.user (staff)": users["examadmin"].pk,
         "accounts.institution": users["institution"].institution_id,
