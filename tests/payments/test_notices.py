@@ -1,11 +1,14 @@
 """A candidate is told when their refund completes (with the amount) and, once, about ten minutes
 before their unpaid order expires (SPEC G9)."""
 import datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from core.models import Notification
@@ -65,3 +68,25 @@ def test_no_warning_for_a_paid_order(paid_order):
     with time_machine.travel(paid_order.expires_at - datetime.timedelta(minutes=5), tick=False):
         assert services.orders_warn_expiring() == 0
     assert not Notification.objects.filter(kind="order.expiring").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_beat_runs_racing_each_other_still_tell_the_candidate_once(order):
+    """Two workers run the beat job at the same moment (a restart, a duplicated schedule)."""
+    go = threading.Event()
+
+    def run():
+        try:
+            go.wait(timeout=10)
+            return services.orders_warn_expiring()
+        finally:
+            connection.close()
+
+    with time_machine.travel(order.expires_at - datetime.timedelta(minutes=9), tick=False):
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(run) for _ in range(4)]
+            go.set()
+            told = [future.result(timeout=60) for future in futures]
+    assert sorted(told) == [0, 0, 0, 1]
+    assert Notification.objects.filter(kind="order.expiring", object_id=order.pk).count() == 1
