@@ -195,7 +195,8 @@ class Workflow:
     # -- the one writer
 
     def perform(self, obj, action_name: str, *, actor, reason: str = "", attachment=None,
-                stage: str = "", fields: dict | None = None, audit_extra: dict | None = None) -> Action:
+                stage: str = "", fields: dict | None = None, audit_extra: dict | None = None,
+                audit_before: dict | None = None) -> Action:
         """Carry out an action on `obj` as `actor` (None: the system), inside a transaction.
 
         Raises `self.refused` when the action is not allowed (state, party, guard, missing reason)
@@ -221,7 +222,7 @@ class Workflow:
                 setattr(obj, name, value)
             after = {self.field: action.target, **({"reason": reason} if reason else {}), **(audit_extra or {})}
             audit_log(actor=actor, action=action.audit_action or f"{self.name}.{action.target}", obj=obj,
-                      before={self.field: old}, after=after)
+                      before={self.field: old, **(audit_before or {})}, after=after)
             if action.review:
                 record_review(obj, reviewer=actor, stage=stage or old, verdict=action.name, reason=reason,
                               attachment=attachment)
@@ -298,7 +299,6 @@ def table_markdown() -> str:
     lines = []
     for name in sorted(REGISTRY):
         workflow = REGISTRY[name]
-        labels = dict(workflow.states.choices)
         lines.append(f"#### {name} (`{workflow.model._meta.label}.{workflow.field}`)")
         lines.append("")
         lines.append("States: " + ", ".join(f"`{value}`" for value in workflow.states.values) + ".")
@@ -308,10 +308,10 @@ def table_markdown() -> str:
         for action in workflow.actions:
             needs = ", ".join(n for n, flag in (("reason", action.reason_required),
                                                   ("attachment", action.attachment_required),
-                                                  ("guard", action.guard is not None)) if flag) or "—"
+                                                  ("guard", action.guard is not None),
+                                                  ("review record", action.review)) if flag) or "—"
             tells = ", ".join(notice.kind for notice in action.notify) or "—"
             source = ", ".join(f"`{s}`" for s in action.source)
             lines.append(f"| {action.name} | {source} | `{action.target}` | {action.who} | {needs} | {tells} |")
         lines.append("")
-        del labels
     return "\n".join(lines).rstrip() + "\n"

@@ -41,12 +41,7 @@ class PhotoStatus(models.TextChoices):
     MANUAL_REVIEW = "manual_review", _("Waiting for a staff check")
 
 
-TRANSITIONS = {
-    PhotoStatus.PENDING: {PhotoStatus.APPROVED, PhotoStatus.REJECTED, PhotoStatus.MANUAL_REVIEW},
-    PhotoStatus.MANUAL_REVIEW: {PhotoStatus.APPROVED, PhotoStatus.REJECTED},
-    PhotoStatus.APPROVED: {PhotoStatus.REJECTED},
-    PhotoStatus.REJECTED: {PhotoStatus.APPROVED},
-}
+# Every legal move and who may make it: photos.states.PHOTO (the workflow core).
 
 
 class Photo(TimeStampedModel):

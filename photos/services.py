@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
+from core.workflow import StaleState
 
 from . import notices, policy, selectors, vetting
 from .exceptions import PhotoLocked, PhotoRefused
-from .models import TRANSITIONS, Photo, PhotoStatus
+from .models import Photo, PhotoStatus
+from .states import CHECK_OUTCOME, PHOTO
 
 STALLED_AFTER = datetime.timedelta(minutes=2)
 MAX_CHECK_ATTEMPTS = 5
@@ -27,18 +29,15 @@ def vetting_profile(key: str) -> vetting.Profile:
                            output_size=tuple(data["output_size"]), target_bytes=data["target_bytes"])
 
 
-def _move(photo: Photo, new: str, *, actor, **fields) -> bool:
-    """Conditional status change + audit; False when another worker or staff member was first."""
-    old = photo.status
-    if new not in TRANSITIONS.get(old, set()):
-        raise PhotoRefused(_("This photo cannot change from “%(old)s” to “%(new)s”.")
-                           % {"old": photo.get_status_display(), "new": new})
-    changed = Photo.objects.filter(pk=photo.pk, status=old).update(status=new, updated_at=timezone.now(), **fields)
-    if changed:
-        audit_log(actor=actor, action=f"photo.{new}", obj=photo, before={"status": old},
-                  after={"status": new, "reasons": fields.get("reasons", photo.reasons)})
-        notices.photo_moved(photo=photo, status=new, reasons=fields.get("reasons", photo.reasons))
-    return bool(changed)
+def _move(photo: Photo, action: str, *, actor, reason: str = "", **fields) -> bool:
+    """Carry out a photo action (photos.states.PHOTO); False when another worker or staff member was first."""
+    try:
+        PHOTO.perform(photo, action, actor=actor, reason=reason, fields=fields,
+                      audit_extra={"reasons": fields.get("reasons", photo.reasons)})
+    except StaleState:
+        return False
+    notices.photo_moved(photo=photo, status=photo.status, reasons=fields.get("reasons", photo.reasons))
+    return True
 
 
 def photo_submit(*, owner, upload, profile_key: str) -> Photo:
@@ -74,7 +73,7 @@ def photo_check(*, photo_id: int) -> None:
         processed_name = photo.processed.storage.save(
             photo.processed.field.generate_filename(photo, "standard.jpg"), ContentFile(result.processed))
     with transaction.atomic():
-        moved = _move(photo, result.status, actor=None, reasons=result.reasons, metrics=result.metrics,
+        moved = _move(photo, CHECK_OUTCOME[result.status], actor=None, reasons=result.reasons, metrics=result.metrics,
                       checked_at=timezone.now(), processed=processed_name,
                       decided_at=timezone.now() if result.status == PhotoStatus.APPROVED else None)
     if not moved and processed_name:  # someone else finished first: drop our copy
@@ -88,10 +87,9 @@ def photo_decide(*, photo: Photo, actor, approve: bool, reason: str = "") -> Non
         if approve:
             if not locked.processed:
                 raise PhotoRefused(_("The check produced no standard photo: ask the candidate for another one."))
-            moved = _move(locked, PhotoStatus.APPROVED, actor=actor, reasons=[], decided_by=actor,
-                          decided_at=timezone.now())
+            moved = _move(locked, "approve", actor=actor, reasons=[], decided_by=actor, decided_at=timezone.now())
         else:
-            moved = _move(locked, PhotoStatus.REJECTED, actor=actor, reasons=[reason or "rejected_by_staff"],
+            moved = _move(locked, "reject", actor=actor, reason=reason, reasons=[reason or "rejected_by_staff"],
                           decided_by=actor, decided_at=timezone.now())
         if not moved:
             raise PhotoRefused(_("The photo was changed meanwhile. Reload the page."))
@@ -107,7 +105,7 @@ def photos_requeue_stalled() -> int:
     # A photo whose check keeps failing goes to the staff queue instead of waiting forever.
     for photo in pending.filter(check_attempts__gte=MAX_CHECK_ATTEMPTS)[:500]:
         with transaction.atomic():
-            _move(photo, PhotoStatus.MANUAL_REVIEW, actor=None, reasons=["check_failed"], checked_at=timezone.now())
+            _move(photo, "refer_to_staff", actor=None, reasons=["check_failed"], checked_at=timezone.now())
     stalled = list(pending.filter(check_attempts__lt=MAX_CHECK_ATTEMPTS).values_list("pk", flat=True)[:500])
     for photo_id in stalled:
         tasks.check_photo.delay(photo_id)

@@ -5,10 +5,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.scoping import province_scope
-from core.workflow import SYSTEM, Action, HasPerm, Relation, Workflow
+from core.workflow import SYSTEM, Action, HasPerm, Relation, StaleState, Workflow
 
-from .exceptions import TransitionRefused
-from .models import Enrollment, EnrollmentStatus
+from .exceptions import InvalidChoice, TransitionRefused
+from .models import (
+    Enrollment,
+    EnrollmentStatus,
+    ExportStatus,
+    RosterExport,
+    ScoreReview,
+    ScoreReviewStatus,
+)
 
 S = EnrollmentStatus
 
@@ -71,3 +78,41 @@ def transition(enrollment: Enrollment, new: str, *, actor, reason: str = "", **f
         raise TransitionRefused(_("This registration cannot change from “%(old)s” to “%(new)s”.")
                                 % {"old": enrollment.get_status_display(), "new": new})
     ENROLLMENT.perform(enrollment, candidates[0].name, actor=actor, reason=reason, fields=fields)
+
+
+# --------------------------------------------------------------------------- score reviews (成绩复核)
+
+SR = ScoreReviewStatus
+# Who decides a review: staff trusted with changing score reviews (a superuser by default; see accounts.roles).
+SCORE_REVIEWER = HasPerm("registration.change_scorereview")
+
+SCORE_REVIEW = Workflow(
+    name="score_review",
+    model=ScoreReview,
+    states=ScoreReviewStatus,
+    refused=InvalidChoice,
+    stale=StaleState,
+    stale_message=gettext_lazy("This review was decided meanwhile. Reload the page."),
+    actions=[
+        Action("uphold", gettext_lazy("Confirm the score"), (SR.REQUESTED,), SR.UPHELD, SCORE_REVIEWER, review=True),
+        Action("correct", gettext_lazy("Correct the score"), (SR.REQUESTED,), SR.CORRECTED, SCORE_REVIEWER,
+               review=True),
+    ],
+)
+
+
+# --------------------------------------------------------------------------- roster exports
+
+EX = ExportStatus
+
+ROSTER_EXPORT = Workflow(
+    name="roster_export",
+    model=RosterExport,
+    states=ExportStatus,
+    stale_message=gettext_lazy("This export was finished meanwhile."),
+    actions=[
+        # The worker (registration.tasks.export_roster) writes the file, then records the outcome.
+        Action("finish", gettext_lazy("File ready"), (EX.QUEUED,), EX.DONE, SYSTEM),
+        Action("fail", gettext_lazy("Export failed"), (EX.QUEUED,), EX.FAILED, SYSTEM),
+    ],
+)

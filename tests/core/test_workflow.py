@@ -1,0 +1,180 @@
+"""The workflow core over every declared state machine (issue 13), generated from the declarations:
+for each machine, every action × role in every state is either offered by `allowed_actions` and
+accepted by `perform`, or refused by both; an accepted action writes exactly one audit entry; a lost
+race raises the machine's stale error; the table in docs/architecture.md is the declarations'."""
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from core.models import AuditEntry, Review
+from core.workflow import REGISTRY, allowed_actions, table_markdown
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
+START, END = "<!-- workflow-table:start -->", "<!-- workflow-table:end -->"
+
+
+class Rollback(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- objects in a given state
+
+
+def _enrollment(status, owner):
+    from exams import demo
+    from registration.models import Enrollment
+
+    exam = demo.seed()
+    Enrollment.objects.filter(candidate=owner).update(status="withdrawn")  # one active enrollment per exam
+    enrollment = Enrollment.objects.create(candidate=owner, exam=exam, notice_accepted_at=timezone.now(),
+                                           province="37")
+    Enrollment.objects.filter(pk=enrollment.pk).update(status=status)
+    return Enrollment.objects.select_related("exam").get(pk=enrollment.pk)
+
+
+def _photo(status, owner):
+    from photos.models import Photo
+
+    photo = Photo.objects.create(owner=owner, profile="ccaa", original="photos/original/x.jpg")
+    Photo.objects.filter(pk=photo.pk).update(status=status)
+    return Photo.objects.get(pk=photo.pk)
+
+
+# One maker per declared machine: (status, owner) -> a saved object in that state owned by `owner`.
+MAKERS = {
+    "enrollment": _enrollment,
+    "photo": _photo,
+}
+
+
+# --------------------------------------------------------------------------- the people who might act
+
+
+@dataclass
+class Cast:
+    owner: object
+    people: dict  # role name -> user (None: the system)
+
+
+def _staff(username, group, *, province=""):
+    user = UserFactory(username=username, is_staff=True, province=province)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def cast(db):
+    owner = UserFactory(username="owner")
+    return Cast(owner=owner, people={
+        "system": None,
+        "the owner": owner,
+        "another candidate": UserFactory(username="other"),
+        "association staff": _staff("assoc", "association_staff"),
+        "exam administrator": _staff("examadmin", "exam_administrator"),
+        "provincial authority, same province": _staff("sd", "provincial_authority", province="37"),
+        "provincial authority, other province": _staff("bj", "provincial_authority", province="11"),
+        "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
+    })
+
+
+def test_every_declared_machine_has_a_maker():
+    assert sorted(MAKERS) == sorted(REGISTRY), "add a maker for each workflow so the matrix covers it"
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_allowed_actions_and_perform_agree_for_every_action_role_and_state(name, cast):
+    workflow = REGISTRY[name]
+    checked = 0
+    for status in workflow.states.values:
+        obj = MAKERS[name](status, cast.owner)
+        for role, user in cast.people.items():
+            offered = {a.name for a in allowed_actions(obj, user)}
+            for action in workflow.actions:
+                fresh = type(obj)._default_manager.get(pk=obj.pk)
+                before = AuditEntry.objects.count()
+                attachment = SimpleUploadedFile("proof.pdf", b"%PDF-1.4") if action.attachment_required else None
+                try:
+                    with transaction.atomic():
+                        workflow.perform(fresh, action.name, actor=user, reason="材料不全", attachment=attachment)
+                        accepted = True
+                        assert AuditEntry.objects.count() == before + 1, f"{name}.{action.name}: one audit entry"
+                        assert getattr(fresh, workflow.field) == action.target
+                        if action.review:
+                            assert Review.objects.filter(object_id=str(obj.pk), verdict=action.name).exists()
+                        raise Rollback
+                except Rollback:
+                    pass
+                except DomainError:
+                    accepted = False
+                assert accepted == (action.name in offered), (
+                    f"{name}: {action.name} from {status} by {role}: offered={action.name in offered}, "
+                    f"accepted={accepted}")
+                checked += 1
+    assert checked == len(workflow.states.values) * len(cast.people) * len(workflow.actions)
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_a_lost_race_raises_the_stale_error(name, cast):
+    workflow = REGISTRY[name]
+    for status in workflow.states.values:
+        obj = MAKERS[name](status, cast.owner)
+        for user in cast.people.values():
+            actions = allowed_actions(obj, user)
+            if actions:
+                first, second = (type(obj)._default_manager.get(pk=obj.pk) for _ in range(2))
+                workflow.perform(first, actions[0].name, actor=user, reason="材料不全")
+                with pytest.raises(workflow.stale):
+                    workflow.perform(second, actions[0].name, actor=user, reason="材料不全")
+                return
+    pytest.fail(f"{name}: no action anyone may take in any state")
+
+
+def test_a_reason_is_required_where_declared(cast):
+    from registration.models import EnrollmentStatus
+    from registration.states import ENROLLMENT, TransitionRefused
+
+    enrollment = MAKERS["enrollment"](EnrollmentStatus.IN_REVIEW, cast.owner)
+    reviewer = cast.people["association staff"]
+    assert "reject_review" in {a.name for a in ENROLLMENT.allowed_actions(enrollment, reviewer)}
+    with pytest.raises(TransitionRefused):
+        ENROLLMENT.perform(enrollment, "reject_review", actor=reviewer, reason="  ")
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.IN_REVIEW
+
+
+def test_a_provincial_authority_reviews_its_own_province_only(cast):
+    from registration.models import EnrollmentStatus
+
+    enrollment = MAKERS["enrollment"](EnrollmentStatus.IN_REVIEW, cast.owner)
+    names = lambda role: {a.name for a in allowed_actions(enrollment, cast.people[role])}
+    assert {"approve_review", "reject_review"} <= names("provincial authority, same province")
+    assert not {"approve_review", "reject_review"} & names("provincial authority, other province")
+    assert not {"approve_review", "reject_review"} & names("another candidate")
+
+
+def test_staff_who_may_not_decide_photos_are_refused_by_the_service_itself(cast):
+    """Before the core only the admin action's permission stopped them; now the service does."""
+    from photos import services
+    from photos.exceptions import PhotoRefused
+    from photos.models import PhotoStatus
+
+    photo = MAKERS["photo"](PhotoStatus.MANUAL_REVIEW, cast.owner)
+    with pytest.raises(PhotoRefused):
+        services.photo_decide(photo=photo, actor=UserFactory(is_staff=True), approve=False, reason="模糊")
+    photo.refresh_from_db()
+    assert photo.status == PhotoStatus.MANUAL_REVIEW
+
+
+def test_the_docs_table_is_the_declarations():
+    text = DOCS.read_text(encoding="utf-8")
+    assert START in text and END in text, "docs/architecture.md needs the generated workflow table"
+    shown = text.split(START, 1)[1].split(END, 1)[0].strip()
+    assert shown == table_markdown().strip(), "run: python manage.py workflow_table --write"
