@@ -135,7 +135,7 @@ class Action:
     reason_required: bool = False
     attachment_required: bool = False
     review: bool = False  # a verdict: a Review record is written
-    notify: tuple[Notice, ...] = ()
+    notify: tuple[Notice | Callable[[Any], None], ...] = ()  # a Notice, or a function of the object that notifies
     audit_action: str = ""  # defaults to "<workflow>.<target>"
 
     def refusal(self, obj, user, current: str) -> str | None:
@@ -281,10 +281,13 @@ def _role_of(user) -> str:
     return ",".join(names)[:60]
 
 
-def _queue_notice(notice: Notice, obj) -> None:
+def _queue_notice(notice, obj) -> None:
     """Written with the action, in the same transaction: the inbox and the action agree."""
     from . import notifications
 
+    if not isinstance(notice, Notice):
+        notice(obj)  # the app's own notice function (e.g. registration.notices)
+        return
     recipients = [user for user in notice.recipients(obj) if user is not None]
     if recipients:
         notifications.notify(recipients=recipients, kind=notice.kind, subject=notice.subject, body=notice.body,
@@ -310,7 +313,7 @@ def table_markdown() -> str:
                                                   ("attachment", action.attachment_required),
                                                   ("guard", action.guard is not None),
                                                   ("review record", action.review)) if flag) or "—"
-            tells = ", ".join(notice.kind for notice in action.notify) or "—"
+            tells = ", ".join(getattr(n, "kind", None) or n.__name__.strip("_") for n in action.notify) or "—"
             source = ", ".join(f"`{s}`" for s in action.source)
             lines.append(f"| {action.name} | {source} | `{action.target}` | {action.who} | {needs} | {tells} |")
         lines.append("")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from core.workflow import StaleState
 
-from . import notices, policy, selectors, vetting
+from . import policy, selectors, vetting
 from .exceptions import PhotoLocked, PhotoRefused
 from .models import Photo, PhotoStatus
 from .states import CHECK_OUTCOME, PHOTO
@@ -36,7 +36,6 @@ def _move(photo: Photo, action: str, *, actor, reason: str = "", **fields) -> bo
                       audit_extra={"reasons": fields.get("reasons", photo.reasons)})
     except StaleState:
         return False
-    notices.photo_moved(photo=photo, status=photo.status, reasons=fields.get("reasons", photo.reasons))
     return True
 
 

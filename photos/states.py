@@ -4,11 +4,16 @@ from django.utils.translation import gettext_lazy
 
 from core.workflow import SYSTEM, Action, HasPerm, StaleState, Workflow
 
+from . import notices
 from .exceptions import PhotoRefused
 from .models import Photo, PhotoStatus
 
 P = PhotoStatus
 STAFF = HasPerm("photos.change_photo")
+
+
+def owner_told_photo_rejected(photo) -> None:
+    notices.photo_moved(photo=photo, status=photo.status, reasons=photo.reasons)
 
 PHOTO = Workflow(
     name="photo",
@@ -19,12 +24,13 @@ PHOTO = Workflow(
     stale_message=gettext_lazy("The photo was changed meanwhile. Reload the page."),
     actions=[
         Action("pass_check", gettext_lazy("Passed the automatic check"), (P.PENDING,), P.APPROVED, SYSTEM),
-        Action("fail_check", gettext_lazy("Failed the automatic check"), (P.PENDING,), P.REJECTED, SYSTEM),
+        Action("fail_check", gettext_lazy("Failed the automatic check"), (P.PENDING,), P.REJECTED, SYSTEM,
+               notify=(owner_told_photo_rejected,)),
         Action("refer_to_staff", gettext_lazy("Referred to a staff check"), (P.PENDING,), P.MANUAL_REVIEW, SYSTEM),
         Action("approve", gettext_lazy("Approve the photo"), (P.PENDING, P.MANUAL_REVIEW, P.REJECTED), P.APPROVED,
                STAFF, review=True),
         Action("reject", gettext_lazy("Reject the photo"), (P.PENDING, P.MANUAL_REVIEW, P.APPROVED), P.REJECTED,
-               STAFF, review=True),
+               STAFF, review=True, notify=(owner_told_photo_rejected,)),
     ],
 )
 
