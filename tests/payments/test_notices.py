@@ -45,10 +45,9 @@ def test_a_failed_refund_sends_no_completion_notice(paid_order, candidate, setti
 def test_an_unpaid_order_is_announced_once_ten_minutes_before_it_expires(order, candidate, logged_in, on_commit):
     assert "payments.warn_expiring_orders" in {job["task"] for job in settings.CELERY_BEAT_SCHEDULE.values()}
     assert services.orders_warn_expiring() == 0  # 30 minutes left: too early
-    with time_machine.travel(order.expires_at - datetime.timedelta(minutes=9, seconds=30), tick=False):
-        with on_commit():
-            assert tasks.warn_expiring_orders.delay().get() == 1
-            assert services.orders_warn_expiring() == 0  # the next beat, or a second worker
+    with time_machine.travel(order.expires_at - datetime.timedelta(minutes=9, seconds=30), tick=False), on_commit():
+        assert tasks.warn_expiring_orders.delay().get() == 1
+        assert services.orders_warn_expiring() == 0  # the next beat, or a second worker
     notice = Notification.objects.get(recipient=candidate)
     assert notice.kind == "order.expiring" and notice.object_id == order.pk
     assert notice.url == reverse("payments:payment-page", args=[order.enrollment_id])
@@ -83,10 +82,10 @@ def test_beat_runs_racing_each_other_still_tell_the_candidate_once(order):
         finally:
             connection.close()
 
-    with time_machine.travel(order.expires_at - datetime.timedelta(minutes=9), tick=False):
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            futures = [pool.submit(run) for _ in range(4)]
-            go.set()
-            told = [future.result(timeout=60) for future in futures]
+    with (time_machine.travel(order.expires_at - datetime.timedelta(minutes=9), tick=False),
+          ThreadPoolExecutor(max_workers=4) as pool):
+        futures = [pool.submit(run) for _ in range(4)]
+        go.set()
+        told = [future.result(timeout=60) for future in futures]
     assert sorted(told) == [0, 0, 0, 1]
     assert Notification.objects.filter(kind="order.expiring", object_id=order.pk).count() == 1
