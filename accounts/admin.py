@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import entries_for
+from core.audit import audit_log, entries_for
 from core.exceptions import DomainError
 from core.http import client_ip
 
@@ -117,6 +117,16 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("ID number"))
     def masked_id(self, obj):
         return obj.id_number_masked or "—"
+
+    def save_model(self, request, obj, form, change):
+        """An edit goes through the audited service; a new account is audited as created by staff."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            audit_log(actor=request.user, action="user.created_by_staff", obj=obj,
+                      after={"username": obj.username, "kind": obj.kind})
+            return
+        changed = {name: form.cleaned_data[name] for name in form.changed_data if name in services.STAFF_EDITABLE_FIELDS}
+        services.user_update_by_staff(actor=request.user, user=obj, changes=changed)
 
     @admin.display(description=_("Identity actions"))
     def identity_actions(self, obj):

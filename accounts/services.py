@@ -644,3 +644,40 @@ def user_privileges_set(*, actor: User, user: User, is_superuser: bool, is_staff
         audit_log(actor=actor, action="user.privileges_changed", obj=user, before=before, after=after,
                   ip_address=ip_address)
     return True
+
+
+# --------------------------------------------------------------------------- staff edits in admin
+
+# What staff may change on a person's admin page; name and ID go through user_correct_identity,
+# roles and access through user_roles_change / user_privileges_set.
+STAFF_EDITABLE_FIELDS = ("username", "mobile", "email", "kind", "institution", "province", "is_active",
+                         "identity_status")
+
+
+def user_update_by_staff(*, actor: User, user: User, changes: dict) -> None:
+    """Staff change a person's username, contact details, kind, province or active flag in admin:
+    one audit entry with the values before and after; a changed mobile is no longer verified, and
+    the e-mail table follows a changed address (one address per account, unverified)."""
+    from allauth.account.models import EmailAddress
+
+    unknown = set(changes) - set(STAFF_EDITABLE_FIELDS)
+    if unknown:
+        raise PermissionDenied(f"not editable in admin: {sorted(unknown)}")
+    if not changes:
+        return
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        before = {name: getattr(current, name) for name in changes}
+        updates = dict(changes)
+        if "mobile" in changes and changes["mobile"] != current.mobile:
+            updates["mobile_verified_at"] = None
+        for name, value in updates.items():
+            setattr(current, name, value)
+        current.save(update_fields=list(updates))
+        if "email" in changes and changes["email"] != before["email"]:
+            EmailAddress.objects.filter(user=current).delete()
+            if changes["email"]:
+                EmailAddress.objects.create(user=current, email=changes["email"], primary=True, verified=False)
+        audit_log(actor=actor, action="user.changed_by_staff", obj=current, before=before, after=updates)
+    for name, value in updates.items():
+        setattr(user, name, value)
