@@ -6,10 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_history import AuditHistoryMixin
+from core.exceptions import DomainError
 from core.exports import safe_row
+from core.workflow import can
 
 from . import services
-from .models import Invoice, Order, OrderLine, Payment, Refund, RefundStatus
+from .models import Invoice, Order, OrderLine, Payment, Refund
+from .states import REFUND
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -66,9 +69,18 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
 
     @admin.action(description=_("Send the selected failed refunds again"), permissions=["change"])
     def retry(self, request, queryset):
-        done = [services.refund_process(refund_id=r.pk) for r in queryset.filter(status=RefundStatus.FAILED)]
-        messages.info(request, _("%(n)d refunds sent again; %(ok)d refunded.")
-                      % {"n": len(done), "ok": done.count(RefundStatus.REFUNDED)})
+        """Queued for the worker (the platform is never called in this request), audited with the staff member."""
+        queued = 0
+        for refund in queryset.filter(status__in=REFUND.action("retry").source):
+            if not can(refund, request.user, "retry"):
+                continue
+            try:
+                services.refund_retry(refund=refund, actor=request.user)
+            except DomainError as exc:  # a worker took it meanwhile
+                messages.error(request, f"{refund}: {exc.message}")
+            else:
+                queued += 1
+        messages.info(request, _("%(n)d refunds queued to be sent again.") % {"n": queued})
 
     def has_change_permission(self, request, obj=None):
         return obj is None and request.user.has_perm("payments.change_refund")  # for the action only

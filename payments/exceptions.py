@@ -1,4 +1,7 @@
+from django.utils.translation import gettext_lazy as _
+
 from core.exceptions import DomainError
+from core.workflow import StaleState
 
 
 class OrderNotPayable(DomainError):
@@ -11,3 +14,15 @@ class PaymentRejected(DomainError):
 
 class RefundNotAllowed(DomainError):
     pass
+
+
+class OrderChanged(StaleState):
+    """Another request (a payment, the expiry, a cancel) changed the order after it was read."""
+
+    default_message = _("This order was changed meanwhile. Reload the page.")
+
+
+class RefundChanged(StaleState):
+    """Another worker or staff member changed the refund after it was read."""
+
+    default_message = _("This refund was changed meanwhile. Reload the page.")

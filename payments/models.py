@@ -22,17 +22,6 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
 
 
-O = OrderStatus
-ORDER_TRANSITIONS = {
-    O.PENDING: {O.PAID, O.CANCELLED, O.EXPIRED},
-    O.CANCELLED: {O.PAID},  # a payment that arrives late and still finds seats
-    O.EXPIRED: {O.PAID},
-    O.PAID: {O.REFUNDING},
-    O.REFUNDING: {O.REFUNDED},
-    O.REFUNDED: set(),
-}
-
-
 class Order(TimeStampedModel):
     """订单: one line per chosen subject; while it is unpaid its seats are held."""
 
@@ -124,14 +113,6 @@ class RefundStatus(models.TextChoices):
     PROCESSING = "processing", _("Processing")
     REFUNDED = "refunded", _("Refunded")
     FAILED = "failed", _("Failed, will retry")
-
-
-REFUND_TRANSITIONS = {
-    RefundStatus.REQUESTED: {RefundStatus.PROCESSING},
-    RefundStatus.PROCESSING: {RefundStatus.REFUNDED, RefundStatus.FAILED},
-    RefundStatus.FAILED: {RefundStatus.PROCESSING},
-    RefundStatus.REFUNDED: set(),
-}
 
 
 class RefundKind(models.TextChoices):

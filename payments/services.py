@@ -17,16 +17,13 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from core.exceptions import DomainError
 from core.notifications import notified
-from core.prepared import Prepared
 from registration import selectors as registration_selectors
 from registration import services as registration_services
 from registration.models import Enrollment, EnrollmentStatus
 
 from . import notices, providers
-from .exceptions import OrderNotPayable, PaymentRejected, RefundNotAllowed
+from .exceptions import OrderChanged, OrderNotPayable, PaymentRejected, RefundChanged, RefundNotAllowed
 from .models import (
-    ORDER_TRANSITIONS,
-    REFUND_TRANSITIONS,
     Invoice,
     InvoiceCounter,
     InvoiceStatus,
@@ -39,6 +36,7 @@ from .models import (
     RefundKind,
     RefundStatus,
 )
+from .states import ORDER, REFUND
 
 logger = logging.getLogger(__name__)
 O = OrderStatus
@@ -50,27 +48,7 @@ def _order_number(order_id: int) -> str:
     return f"{timezone.localdate():%Y%m%d}{order_id:012d}"
 
 
-def _move(order: Order, new: str, *, actor, reason: str = "", **fields) -> bool:
-    """Conditional status change of an order + audit; False when another request was first."""
-    old = order.status
-    if new not in ORDER_TRANSITIONS[old]:
-        raise OrderNotPayable(_("This order cannot change from “%(old)s” to “%(new)s”.")
-                              % {"old": order.get_status_display(), "new": new})
-    changed = Order.objects.filter(pk=order.pk, status=old).update(status=new, updated_at=timezone.now(), **fields)
-    if changed:
-        order.status = new
-        for name, value in fields.items():
-            setattr(order, name, value)
-        audit_log(actor=actor, action=f"order.{new}", obj=order, before={"status": old},
-                  after={"status": new, **({"reason": reason} if reason else {})})
-    return bool(changed)
-
-
 # --------------------------------------------------------------------------- orders
-
-# The seat take's read of a pending order, compiled once per process (core.prepared): at the rush it is the hot path.
-_PENDING_ORDER = Prepared(lambda p: Order.objects.filter(enrollment_id=p.enrollment, status=O.PENDING).order_by("pk")[:1])
-
 
 def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
     """网上支付 → 支付: take the seats and create the order, or return the unpaid one (double click)."""
@@ -79,7 +57,7 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
     try:
         with transaction.atomic():
             locked = registration_services.enrollment_lock(enrollment)
-            existing = _PENDING_ORDER.first(enrollment=enrollment.pk)
+            existing = Order.objects.filter(enrollment=locked, status=O.PENDING).order_by("pk").first()
             if existing:
                 return existing
             quota_ids = None
@@ -108,12 +86,17 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
     return order
 
 
-def _close(order: Order, status: str, *, actor, reason: str) -> bool:
+def _close(order: Order, action: str, *, actor, reason: str) -> bool:
+    """Cancel or expire an unpaid order (payments.states.ORDER) and give its seats back; False when a
+    payment, a cancel or the expiry came first."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if locked.status != O.PENDING:
+        if locked.status not in ORDER.action(action).source:
             return False
-        _move(locked, status, actor=actor, reason=reason, closed_at=timezone.now())
+        try:
+            ORDER.perform(locked, action, actor=actor, reason=reason, fields={"closed_at": timezone.now()})
+        except OrderChanged:  # under the row lock only a database without row locks gets here
+            return False
         registration_services.enrollment_seats_give_back(enrollment=locked.enrollment, actor=actor, reason=reason)
     order.refresh_from_db()
     return True
@@ -121,7 +104,7 @@ def _close(order: Order, status: str, *, actor, reason: str) -> bool:
 
 def order_cancel(*, order: Order, actor) -> None:
     """取消订单: an unpaid order gives its seats back; the steps are editable again."""
-    if not _close(order, O.CANCELLED, actor=actor, reason="cancelled by the candidate"):
+    if not _close(order, "cancel", actor=actor, reason="cancelled by the candidate"):
         raise OrderNotPayable(_("Only an unpaid order can be cancelled."))
 
 
@@ -130,7 +113,7 @@ def orders_expire_due() -> int:
     expired = 0
     due = Order.objects.filter(status=O.PENDING, expires_at__lt=timezone.now()).values_list("pk", flat=True)
     for order_id in list(due[:1000]):
-        if _close(Order(pk=order_id), O.EXPIRED, actor=None, reason="unpaid in time"):
+        if _close(Order(pk=order_id), "expire", actor=None, reason="unpaid in time"):
             expired += 1
     return expired
 
@@ -222,7 +205,8 @@ def payment_record(*, provider: str, trade_no: str, order_number: str, amount: D
             Order.objects.filter(pk=order.pk).update(late_payment_note=note[:200])
             _refund_create(order=order, payment=payment, kind=RefundKind.LATE_PAYMENT, actor=None)
         else:
-            _move(order, O.PAID, actor=None, reason=source, paid_at=timezone.now(), provider_trade_no=trade_no)
+            ORDER.perform(order, "pay" if outcome == NotificationOutcome.CREDITED else "pay_late", actor=None,
+                          reason=source, fields={"paid_at": timezone.now(), "provider_trade_no": trade_no})
         audit_log(actor=None, action=f"payment.{outcome}", obj=order,
                   after={"trade_no": trade_no, "amount": amount, "source": source})
         if outcome == NotificationOutcome.CREDITED:
@@ -320,7 +304,7 @@ def refund_request(*, enrollment: Enrollment, actor) -> Refund:
             payment = order.payments.filter(outcome__in=[NotificationOutcome.CREDITED,
                                                          NotificationOutcome.LATE_CREDITED]).get()
             refund = _refund_create(order=order, payment=payment, kind=RefundKind.CANDIDATE, actor=actor)
-            _move(order, O.REFUNDING, actor=actor, reason="refund requested")
+            ORDER.perform(order, "start_refund", actor=actor, reason="refund requested")
             Invoice.objects.filter(order=order, status=InvoiceStatus.ISSUED).update(
                 status=InvoiceStatus.VOIDED, voided_at=timezone.now())
             # Last: the seats go back, and the quota rows stay locked only until the commit.
@@ -330,31 +314,21 @@ def refund_request(*, enrollment: Enrollment, actor) -> Refund:
     return refund
 
 
-def _refund_move(refund: Refund, new: str, **fields) -> bool:
-    if new not in REFUND_TRANSITIONS[refund.status]:
-        return False
-    changed = Refund.objects.filter(pk=refund.pk, status=refund.status).update(
-        status=new, updated_at=timezone.now(), **fields)
-    if changed:
-        audit_log(actor=None, action=f"refund.{new}", obj=refund, before={"status": refund.status},
-                  after={"status": new, **{k: v for k, v in fields.items() if k == "last_error"}})
-        refund.status = new
-    return bool(changed)
-
-
 def refund_process(*, refund_id: int) -> str:
     """The worker sends a refund to the platform; a failure is kept visible and tried again."""
     refund = Refund.objects.select_related("order", "payment").get(pk=refund_id)
     if refund.status == RefundStatus.REFUNDED:
         return refund.status
+    action = "process"
     if refund.status == RefundStatus.PROCESSING:
         # Another worker is at it, unless it died on the way (then resume; the platform's refund
         # is idempotent per request number, so no money moves twice).
         if refund.updated_at > timezone.now() - datetime.timedelta(minutes=5):
             return refund.status
-        Refund.objects.filter(pk=refund.pk, status=RefundStatus.PROCESSING).update(
-            attempts=refund.attempts + 1, updated_at=timezone.now())
-    elif not _refund_move(refund, RefundStatus.PROCESSING, attempts=refund.attempts + 1):
+        action = "resume"
+    try:
+        REFUND.perform(refund, action, actor=None, fields={"attempts": refund.attempts + 1})
+    except RefundChanged:  # another worker took it first
         return Refund.objects.get(pk=refund.pk).status
     try:
         result = providers.get(refund.order.provider).refund(
@@ -362,17 +336,31 @@ def refund_process(*, refund_id: int) -> str:
             refund_request_no=f"RF{refund.pk:010d}")
     except (providers.ProviderError, providers.InvalidSignature, OSError) as exc:
         result = providers.RefundResult(ok=False, error=str(exc)[:300])
-    with transaction.atomic():
-        if result.ok:
-            _refund_move(refund, RefundStatus.REFUNDED, refunded_at=timezone.now(),
-                         provider_refund_no=result.refund_no)
-            notices.refund_completed(refund=refund)
-            if refund.kind == RefundKind.CANDIDATE:
-                _move(Order.objects.select_for_update().get(pk=refund.order_id), O.REFUNDED, actor=None,
-                      reason="refund completed")
-        else:
-            _refund_move(refund, RefundStatus.FAILED, last_error=result.error[:300])
+    try:
+        with transaction.atomic():
+            if result.ok:
+                REFUND.perform(refund, "succeed", actor=None,
+                               fields={"refunded_at": timezone.now(), "provider_refund_no": result.refund_no})
+                notices.refund_completed(refund=refund)
+                if refund.kind == RefundKind.CANDIDATE:
+                    ORDER.perform(Order.objects.select_for_update().get(pk=refund.order_id), "complete_refund",
+                                  actor=None, reason="refund completed")
+            else:
+                REFUND.perform(refund, "fail", actor=None, fields={"last_error": result.error[:300]},
+                               audit_extra={"last_error": result.error[:300]})
+    except RefundChanged:  # a worker that resumed it recorded the platform's answer first
+        return Refund.objects.get(pk=refund.pk).status
     return refund.status
+
+
+def refund_retry(*, refund: Refund, actor) -> None:
+    """Staff send a failed refund again: it goes back to "requested" (audited with the staff member)
+    and the worker sends it; the platform is never called in the staff member's request."""
+    from . import tasks
+
+    with transaction.atomic():
+        REFUND.perform(refund, "retry", actor=actor)
+        transaction.on_commit(lambda: tasks.process_refund.delay(refund.pk))
 
 
 def refunds_retry_failed() -> int:
