@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_history import AuditHistoryMixin
 from core.exceptions import DomainError
 from core.scoping import province_scope
+from core.workflow import allowed_actions
 from exams.models import Exam
 
 from . import services
@@ -211,12 +212,20 @@ class ScoreReviewAdmin(admin.ModelAdmin):
     def decide(self, request, queryset):
         form = DecideForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            for review in queryset:
+            decided = 0
+            for review in queryset.select_related("ticket"):
+                if not allowed_actions(review, request.user):  # already decided
+                    messages.warning(request, _("%(ticket)s: this review was already decided.")
+                                     % {"ticket": review.ticket})
+                    continue
                 try:
                     services.score_review_decide(review=review, actor=request.user, outcome=form.cleaned_data["outcome"],
                                                  corrected=form.cleaned_data["corrected"])
                 except DomainError as exc:
                     messages.error(request, f"{review.ticket}: {exc.message}")
+                else:
+                    decided += 1
+            messages.success(request, _("%(n)d score reviews decided.") % {"n": decided})
             return None
         return render(request, "admin/action_reason.html", {
             **self.admin_site.each_context(request), "form": form, "queryset": queryset, "opts": self.model._meta,

@@ -8,9 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_log
+from core.workflow import StaleState
 
 from .. import rosters
 from ..models import ExportStatus, RosterExport
+from ..states import ROSTER_EXPORT
 
 
 def roster_export_request(*, actor, filters: rosters.RosterFilter, fmt: str, full_id_numbers: bool) -> RosterExport:
@@ -28,6 +30,8 @@ def roster_export_request(*, actor, filters: rosters.RosterFilter, fmt: str, ful
 
 
 def roster_export_run(*, export_id: int) -> None:
+    """The worker writes the file, then marks the export done or failed (registration.states.ROSTER_EXPORT);
+    an export no longer queued (a second delivery of the task) is left alone."""
     export = RosterExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).first()
     if export is None:
         return
@@ -45,7 +49,17 @@ def roster_export_run(*, export_id: int) -> None:
             name = f"roster-{export.exam_id}-{timezone.localtime():%Y%m%d%H%M%S}{suffix}"
             with open(handle.name, "rb") as data:
                 export.file.save(name, File(data), save=False)
-        RosterExport.objects.filter(pk=export.pk).update(status=ExportStatus.DONE, file=export.file.name, rows=count)
     except Exception as exc:  # reported on the export's row for the staff member, then re-raised
-        RosterExport.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED, error=str(exc)[:300])
+        try:
+            with transaction.atomic():  # a lost race undoes only this block, even inside a caller's transaction
+                ROSTER_EXPORT.perform(export, "fail", actor=None, fields={"error": str(exc)[:300]},
+                                      audit_extra={"error": str(exc)[:300]})
+        except StaleState:  # a second delivery of the task finished it meanwhile
+            pass
         raise
+    try:
+        with transaction.atomic():
+            ROSTER_EXPORT.perform(export, "finish", actor=None, fields={"file": export.file.name, "rows": count},
+                                  audit_extra={"rows": count})
+    except StaleState:  # a second delivery of the task was first: its file stands
+        export.file.delete(save=False)

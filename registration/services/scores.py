@@ -13,6 +13,7 @@ from exams.models import Exam
 
 from ..exceptions import InvalidChoice
 from ..models import AdmissionTicket, Score, ScoreReview, ScoreReviewStatus
+from ..states import SCORE_REVIEW
 
 HEADERS = {"ticket": ("准考证号", "ticket_number", "ticket"), "subject": ("科目", "subject"),
            "score": ("成绩", "score")}
@@ -103,21 +104,19 @@ def score_review_request(*, candidate, exam: Exam, ticket_number: str, reason: s
 
 
 def score_review_decide(*, review: ScoreReview, actor, outcome: str, corrected: Decimal | None = None) -> None:
-    """Staff confirm the score or correct it; the candidate sees the outcome."""
+    """Staff confirm the score or correct it (registration.states.SCORE_REVIEW); the candidate sees the outcome."""
     with transaction.atomic():
         locked = ScoreReview.objects.select_for_update().get(pk=review.pk)
-        if locked.status != ScoreReviewStatus.REQUESTED:
-            raise InvalidChoice(_("This review was already decided."))
-        status = ScoreReviewStatus.UPHELD
-        before = {"score": locked.ticket.score.value}
-        if corrected is not None and corrected != locked.ticket.score.value:
-            if not 0 <= corrected <= 100:
-                raise InvalidChoice(_("A score is between 0 and 100."), field="corrected")
+        score = locked.ticket.score.value
+        correcting = corrected is not None and corrected != score
+        if correcting and not 0 <= corrected <= 100:
+            raise InvalidChoice(_("A score is between 0 and 100."), field="corrected")
+        # First the decision (refused when already decided or not allowed), then the score it corrects.
+        SCORE_REVIEW.perform(locked, "correct" if correcting else "uphold", actor=actor, reason=outcome,
+                             fields={"outcome": outcome, "new_value": corrected if correcting else None,
+                                     "decided_by": actor},
+                             audit_before={"score": score},
+                             audit_extra={"score": corrected if corrected is not None else score, "outcome": outcome})
+        if correcting:
             Score.objects.filter(ticket=locked.ticket).update(value=corrected)
-            status = ScoreReviewStatus.CORRECTED
-        ScoreReview.objects.filter(pk=locked.pk).update(
-            status=status, outcome=outcome, new_value=corrected if status == ScoreReviewStatus.CORRECTED else None,
-            decided_by=actor, updated_at=timezone.now())
-        audit_log(actor=actor, action=f"score_review.{status}", obj=locked, before=before,
-                  after={"score": corrected if corrected is not None else before["score"], "outcome": outcome})
     review.refresh_from_db()

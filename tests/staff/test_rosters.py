@@ -227,3 +227,52 @@ def test_export_roster_command_writes_the_file(allocated, tmp_path):
     call_command("export_roster", "--exam", str(allocated.exam.pk), "--format", "csv", "--output", str(path),
                  "--full-id", stdout=io.StringIO())
     assert zhang.id_number in path.read_text(encoding="utf-8-sig")
+
+
+def files_of(export) -> set[str]:
+    storage, folder = export.file.storage, f"exports/{export.requested_by_id}"
+    return set(storage.listdir(folder)[1]) if storage.exists(folder) else set()
+
+
+def test_the_worker_records_the_export_once_and_a_second_delivery_leaves_it_alone(allocated, exam_admin,
+                                                                                 monkeypatch):
+    """registration.states.ROSTER_EXPORT: the worker (the system) marks it done; a second delivery of
+    the task that finishes first wins, the loser removes its own file and records nothing."""
+    export = RosterExport.objects.create(requested_by=exam_admin, exam=allocated.exam, format="csv",
+                                         filters=RosterFilter(exam_id=allocated.exam.pk).as_dict())
+    before = files_of(export)
+    write_csv = rosters.write_csv
+
+    def delivered_again_meanwhile(*args, **kwargs):
+        monkeypatch.setattr(rosters, "write_csv", write_csv)
+        exports.roster_export_run(export_id=export.pk)
+        return write_csv(*args, **kwargs)
+
+    monkeypatch.setattr(rosters, "write_csv", delivered_again_meanwhile)
+    exports.roster_export_run(export_id=export.pk)
+
+    export.refresh_from_db()
+    assert export.status == "done" and export.rows == 11
+    assert files_of(export) - before == {export.file.name.rsplit("/", 1)[1]}  # only the winner's file
+    entries = AuditEntry.objects.filter(object_id=str(export.pk), action__startswith="roster_export.")
+    assert [(e.action, e.actor, e.before, e.after) for e in entries] == [
+        ("roster_export.done", None, {"status": "queued"}, {"status": "done", "rows": 11})]
+    exports.roster_export_run(export_id=export.pk)  # done: nothing more happens
+    assert AuditEntry.objects.filter(object_id=str(export.pk), action__startswith="roster_export.").count() == 1
+
+
+def test_a_failed_export_is_recorded_for_the_staff_member(allocated, exam_admin, monkeypatch):
+    export = RosterExport.objects.create(requested_by=exam_admin, exam=allocated.exam, format="csv",
+                                         filters=RosterFilter(exam_id=allocated.exam.pk).as_dict())
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(rosters, "write_csv", disk_full)
+    with pytest.raises(OSError):
+        exports.roster_export_run(export_id=export.pk)
+
+    export.refresh_from_db()
+    assert export.status == "failed" and "No space left" in export.error and not export.file
+    entry = AuditEntry.objects.get(object_id=str(export.pk), action="roster_export.failed")
+    assert entry.actor is None and entry.before == {"status": "queued"}

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEntry
+from core.workflow import allowed_actions
 from exams.models import Exam
 from registration import services
 from registration.exceptions import InvalidChoice
@@ -272,3 +273,53 @@ def test_staff_confirm_the_score(review_window, scored, superuser):
     assert review.status == "upheld" and review.outcome == "复核无误"
     assert Score.objects.get(ticket=ticket).value == ticket.score.value
     assert AuditEntry.objects.filter(action="score_review.upheld", object_id=str(review.pk)).count() == 1
+
+
+def test_score_review_decisions_the_workflow_does_not_allow_are_refused(review_window, scored, superuser,
+                                                                      exam_admin):
+    """Only staff trusted with score reviews decide (registration.change_scorereview), once."""
+    ticket = tickets_of(scored, "赵六")[0]
+    old = ticket.score.value
+    zhao = scored.candidate("赵六")
+    with inside(review_window):
+        review = request_review(scored, "赵六", ticket)
+        assert {a.name for a in allowed_actions(review, superuser)} == {"uphold", "correct"}
+        for who in (exam_admin, zhao):  # an exam administrator, the candidate
+            assert allowed_actions(review, who) == []
+            with pytest.raises(InvalidChoice):
+                services.score_review_decide(review=review, actor=who, outcome="改分", corrected=Decimal("99"))
+        review.refresh_from_db()
+        assert review.status == "requested" and review.decided_by is None
+
+        stale = ScoreReview.objects.get(pk=review.pk)  # a page read before the decision
+
+        services.score_review_decide(review=review, actor=superuser, outcome="复核无误")
+
+        assert allowed_actions(review, superuser) == []
+        with pytest.raises(InvalidChoice):  # decided: not corrected afterwards, even from a stale page
+            services.score_review_decide(review=stale, actor=superuser, outcome="改分", corrected=Decimal("99"))
+    assert Score.objects.get(ticket=ticket).value == old
+    decisions = AuditEntry.objects.filter(object_id=str(review.pk), action__in=["score_review.upheld",
+                                                                                 "score_review.corrected"])
+    assert [(e.action, e.actor) for e in decisions] == [("score_review.upheld", superuser)]
+
+
+def test_the_admin_decides_only_the_reviews_still_open(review_window, scored, superuser, client):
+    first, second = tickets_of(scored, "张三")[0], tickets_of(scored, "赵六")[0]
+    with inside(review_window):
+        done = request_review(scored, "张三", first)
+        services.score_review_decide(review=done, actor=superuser, outcome="复核无误")
+        still_open = request_review(scored, "赵六", second)
+        client.force_login(superuser)
+        response = client.post(reverse("admin:registration_scorereview_changelist"), {
+            "action": "decide", "_selected_action": [done.pk, still_open.pk], "apply": "1",
+            "outcome": "经复核，成绩有误", "corrected": "99"}, follow=True)
+    messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert [tag for tag, _text in messages] == ["warning", "success"]  # the decided one is left alone
+    assert first.number in messages[0][1]
+    done.refresh_from_db()
+    still_open.refresh_from_db()
+    assert done.status == "upheld" and done.outcome == "复核无误"
+    assert still_open.status == "corrected" and still_open.new_value == Decimal("99")
+    assert Score.objects.get(ticket=first).value == first.score.value
+    assert Score.objects.get(ticket=second).value == Decimal("99")
