@@ -211,24 +211,32 @@ class Workflow:
         if problem is not None:
             raise self.refused(problem)
         fields = fields or {}
+        updates = {self.field: action.target, **fields}
+        if any(f.name == "updated_at" for f in self.model._meta.concrete_fields):
+            updates.setdefault("updated_at", timezone.now())
+        # The stale error is raised after the block: leaving atomic(savepoint=False) by an exception
+        # would doom the caller's whole transaction, and a caller may catch it and carry on.
         with transaction.atomic(savepoint=False):
-            updates = {self.field: action.target, **fields}
-            if any(f.name == "updated_at" for f in self.model._meta.concrete_fields):
-                updates.setdefault("updated_at", timezone.now())
             changed = self.model._default_manager.filter(pk=obj.pk, **{self.field: old}).update(**updates)
-            if not changed:
-                raise self.stale(self.stale_message)
-            for name, value in updates.items():
-                setattr(obj, name, value)
-            after = {self.field: action.target, **({"reason": reason} if reason else {}), **(audit_extra or {})}
-            audit_log(actor=actor, action=action.audit_action or f"{self.name}.{action.target}", obj=obj,
-                      before={self.field: old, **(audit_before or {})}, after=after)
-            if action.review:
-                record_review(obj, reviewer=actor, stage=stage or old, verdict=action.name, reason=reason,
-                              attachment=attachment)
-            for notice in action.notify:
-                _queue_notice(notice, obj)
+            if changed:
+                self._record(obj, action, old, updates, actor=actor, reason=reason, attachment=attachment,
+                             stage=stage, audit_extra=audit_extra, audit_before=audit_before)
+        if not changed:
+            raise self.stale(self.stale_message)
         return action
+
+    def _record(self, obj, action, old, updates, *, actor, reason, attachment, stage, audit_extra, audit_before):
+        """What a carried-out action leaves: the object's new values, the audit entry, a review, notices."""
+        for name, value in updates.items():
+            setattr(obj, name, value)
+        after = {self.field: action.target, **({"reason": reason} if reason else {}), **(audit_extra or {})}
+        audit_log(actor=actor, action=action.audit_action or f"{self.name}.{action.target}", obj=obj,
+                  before={self.field: old, **(audit_before or {})}, after=after)
+        if action.review:
+            record_review(obj, reviewer=actor, stage=stage or old, verdict=action.name, reason=reason,
+                          attachment=attachment)
+        for notice in action.notify:
+            _queue_notice(notice, obj)
 
 
 REGISTRY: dict[str, Workflow] = {}

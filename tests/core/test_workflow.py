@@ -3,6 +3,7 @@ for each machine, every action × role in every state is either offered by `allo
 accepted by `perform`, or refused by both; an accepted action writes exactly one audit entry; a lost
 race raises the machine's stale error; the table in docs/architecture.md is the declarations'."""
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,61 @@ def _photo(status, owner):
     return Photo.objects.get(pk=photo.pk)
 
 
+def _order(status, owner):
+    from payments.models import Order
+
+    enrollment = _enrollment("pending_payment", owner)
+    order = Order.objects.create(number=f"T{Order.objects.count() + 1:019d}", enrollment=enrollment, candidate=owner,
+                                 exam=enrollment.exam, provider="sandbox", amount=Decimal("160.00"),
+                                 expires_at=timezone.now())
+    Order.objects.filter(pk=order.pk).update(status=status)
+    return Order.objects.get(pk=order.pk)
+
+
+def _refund(status, owner):
+    from payments.models import Payment, Refund
+
+    order = _order("refunding", owner)
+    payment = Payment.objects.create(provider="sandbox", trade_no=f"SB{order.pk}", order=order,
+                                     amount=order.amount, outcome="credited", source="notify")
+    refund = Refund.objects.create(payment=payment, order=order, candidate=owner, exam=order.exam,
+                                   amount=order.amount, kind="late_payment")  # any number per person
+    Refund.objects.filter(pk=refund.pk).update(status=status)
+    return Refund.objects.get(pk=refund.pk)
+
+
+def _score_review(status, owner):
+    from exams.models import Area, Sitting, Subject, Venue
+    from registration.models import AdmissionTicket, ScoreReview
+
+    enrollment = _enrollment("enrolled", owner)
+    sitting = Sitting.objects.filter(exam=enrollment.exam).first()
+    venue = Venue.objects.create(area=Area.objects.first(), name="考点", address="地址")
+    ticket = AdmissionTicket.objects.create(
+        enrollment=enrollment, sitting=sitting, subject=Subject.objects.filter(exam=enrollment.exam).first(),
+        venue=venue, room=1, seat=AdmissionTicket.objects.count() + 1, number=f"{AdmissionTicket.objects.count():015d}")
+    review = ScoreReview.objects.create(ticket=ticket, candidate=owner, reason="分数有误")
+    ScoreReview.objects.filter(pk=review.pk).update(status=status)
+    return ScoreReview.objects.get(pk=review.pk)
+
+
+def _roster_export(status, owner):
+    from exams import demo
+    from registration.models import RosterExport
+
+    export = RosterExport.objects.create(requested_by=owner, exam=demo.seed(), format="csv")
+    RosterExport.objects.filter(pk=export.pk).update(status=status)
+    return RosterExport.objects.get(pk=export.pk)
+
+
 # One maker per declared machine: (status, owner) -> a saved object in that state owned by `owner`.
 MAKERS = {
     "enrollment": _enrollment,
     "photo": _photo,
+    "order": _order,
+    "refund": _refund,
+    "score_review": _score_review,
+    "roster_export": _roster_export,
 }
 
 
@@ -171,6 +223,22 @@ def test_staff_who_may_not_decide_photos_are_refused_by_the_service_itself(cast)
         services.photo_decide(photo=photo, actor=UserFactory(is_staff=True), approve=False, reason="模糊")
     photo.refresh_from_db()
     assert photo.status == PhotoStatus.MANUAL_REVIEW
+
+
+def test_a_caller_that_catches_a_lost_race_can_go_on_in_its_transaction(cast):
+    """The stale error leaves the caller's transaction usable (a beat job skips the row and goes on)."""
+    from photos.models import Photo, PhotoStatus
+    from photos.states import PHOTO
+
+    photo = MAKERS["photo"](PhotoStatus.PENDING, cast.owner)
+    stale = Photo.objects.get(pk=photo.pk)
+    PHOTO.perform(photo, "refer_to_staff", actor=None)
+    with transaction.atomic():
+        with pytest.raises(PHOTO.stale):
+            PHOTO.perform(stale, "pass_check", actor=None)
+        assert Photo.objects.filter(pk=photo.pk, status=PhotoStatus.MANUAL_REVIEW).exists()  # still usable
+        AuditEntry.objects.create(action="test.after_stale")
+    assert AuditEntry.objects.filter(action="test.after_stale").exists()
 
 
 def test_the_docs_table_is_the_declarations():
