@@ -16,15 +16,19 @@ from .workflow import workflow_for
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args, label=None, **kwargs):
+    def __init__(self, *args, field="reason", label=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if label:
-            self.fields["reason"].label = label
+        self.fields[field] = forms.CharField(label=label or gettext_lazy("Reason"), max_length=500,
+                                             widget=forms.Textarea(attrs={"rows": 3}))
+        self.reason_field = field
+
+    @property
+    def reason(self) -> str:
+        return self.cleaned_data[self.reason_field]
 
 
-def decision(name: str, description, decide: Callable, *, ask_reason: bool | None = None, reason_label=None):
+def decision(name: str, description, decide: Callable, *, ask_reason: bool | None = None, reason_label=None,
+             reason_field: str = "reason"):
     """An admin action `name` (the workflow action's name) that calls `decide(request, obj, reason)`
     for every selected object the workflow lets this user act on, asking for a reason first when
     the declaration requires one (or `ask_reason`)."""
@@ -35,13 +39,13 @@ def decision(name: str, description, decide: Callable, *, ask_reason: bool | Non
         needs_reason = declared.reason_required if ask_reason is None else ask_reason
         reason = ""
         if needs_reason:
-            form = ReasonForm(request.POST if "apply" in request.POST else None, label=reason_label)
+            form = ReasonForm(request.POST if "apply" in request.POST else None, field=reason_field, label=reason_label)
             if not form.is_valid():
                 return render(request, "admin/action_reason.html", {
                     **modeladmin.admin_site.each_context(request), "form": form, "queryset": queryset,
                     "opts": queryset.model._meta, "action": name, "title": description,
                     "button": declared.label})
-            reason = form.cleaned_data["reason"]
+            reason = form.reason
         done, skipped = 0, 0
         for obj in queryset:
             if name not in {a.name for a in workflow.allowed_actions(obj, request.user)}:

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_history import AuditHistoryMixin
+from core.admin_workflow import decision
 from core.exceptions import DomainError
 from core.scoping import province_scope
 from core.workflow import allowed_actions
@@ -20,7 +21,6 @@ from .models import (
     AdmissionTicket,
     Enrollment,
     EnrollmentSeat,
-    EnrollmentStatus,
     EnrollmentSubject,
     RosterExport,
     Score,
@@ -48,10 +48,6 @@ class EnrollmentSeatInline(admin.TabularInline):
         return False
 
 
-class RejectForm(forms.Form):
-    note = forms.CharField(label=_("Reason the candidate will see"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
 class ProvinceScopedAdmin(admin.ModelAdmin):
     """A provincial authority sees only rows of its own province (SPEC F5)."""
 
@@ -73,7 +69,15 @@ class EnrollmentAdmin(AuditHistoryMixin, ProvinceScopedAdmin):
     list_select_related = ("candidate", "exam", "area")
     readonly_fields = [f.name for f in Enrollment._meta.fields]
     inlines = [EnrollmentSubjectInline, EnrollmentSeatInline]
-    actions = ["approve_review", "reject_review"]
+    actions = [
+        decision("approve_review", _("Approve qualification review"),
+                 lambda request, enrollment, note: services.enrollment_review_decide(
+                     enrollment=enrollment, actor=request.user, approve=True, note=note)),
+        decision("reject_review", _("Reject qualification review (asks for the reason)"),
+                 lambda request, enrollment, note: services.enrollment_review_decide(
+                     enrollment=enrollment, actor=request.user, approve=False, note=note),
+                 reason_label=_("Reason the candidate will see"), reason_field="note"),
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -81,30 +85,6 @@ class EnrollmentAdmin(AuditHistoryMixin, ProvinceScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def _decide(self, request, queryset, *, approve: bool, note: str = ""):
-        done = 0
-        for enrollment in queryset.filter(status=EnrollmentStatus.IN_REVIEW):
-            try:
-                services.enrollment_review_decide(enrollment=enrollment, actor=request.user, approve=approve,
-                                                  note=note)
-                done += 1
-            except DomainError as exc:
-                messages.error(request, f"{enrollment}: {exc.message}")
-        messages.success(request, _("%(n)d registrations decided.") % {"n": done})
-
-    @admin.action(description=_("Approve qualification review"), permissions=["change"])
-    def approve_review(self, request, queryset):
-        self._decide(request, queryset, approve=True)
-
-    @admin.action(description=_("Reject qualification review (asks for the reason)"), permissions=["change"])
-    def reject_review(self, request, queryset):
-        form = RejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            self._decide(request, queryset, approve=False, note=form.cleaned_data["note"])
-            return None
-        return render(request, "admin/action_reason.html", {
-            **self.admin_site.each_context(request), "form": form, "queryset": queryset,
-            "opts": self.model._meta, "action": "reject_review", "title": _("Reject qualification review")})
 
 
 class AllocateForm(forms.Form):
