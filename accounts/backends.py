@@ -1,12 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
-from core.prepared import Prepared
-
 from . import selectors
 from .models import User
-
-# Every authenticated request loads its user: compiled once per process (core.prepared).
-USER_BY_PK = Prepared(lambda p: User._default_manager.filter(pk=p.pk))
 
 
 class LoginBackend(ModelBackend):
@@ -23,10 +18,3 @@ class LoginBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
-
-    def get_user(self, user_id):
-        try:
-            user = USER_BY_PK.first(pk=int(user_id))
-        except (TypeError, ValueError):
-            return None
-        return user if user is not None and self.user_can_authenticate(user) else None

@@ -61,7 +61,10 @@ class SeatQuotaAdmin(AuditHistoryMixin, admin.ModelAdmin):
     readonly_fields = ("held", "sold")
     list_select_related = ("exam", "area", "sitting")
 
-    @admin.display(description=_("seats left"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_seats_left()
+
+    @admin.display(description=_("seats left"), ordering="seats_left")
     def seats_left(self, obj):
         return obj.seats_left
 

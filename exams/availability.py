@@ -24,8 +24,8 @@ def _key(exam_id: int) -> str:
 
 def compute(exam_id: int) -> dict[str, int]:
     """{"<area_id>:<sitting_id>": seats_left} straight from the database."""
-    rows = SeatQuota.objects.filter(exam_id=exam_id).values_list("area_id", "sitting_id", "capacity", "held", "sold")
-    return {f"{area}:{sitting}": max(0, capacity - held - sold) for area, sitting, capacity, held, sold in rows}
+    rows = SeatQuota.objects.filter(exam_id=exam_id).with_seats_left().values_list("area_id", "sitting_id", "seats_left")
+    return {f"{area}:{sitting}": left for area, sitting, left in rows}
 
 
 def refresh(exam_id: int) -> dict[str, int]:

@@ -159,6 +159,14 @@ class Venue(models.Model):
         return f"{self.area} · {self.name}"
 
 
+class SeatQuotaQuerySet(models.QuerySet):
+    def with_seats_left(self):
+        """Each quota with `seats_left` (capacity minus held and sold seats): the one definition of
+        seats left, read by the seat figures, the checks before a seat is taken, admin and the
+        dashboard. Who may take a seat is decided by exams.services' conditional UPDATE."""
+        return self.annotate(seats_left=F("capacity") - F("held") - F("sold"))
+
+
 class SeatQuota(models.Model):
     """名额: seats of one exam in one area for one sitting.
 
@@ -172,6 +180,8 @@ class SeatQuota(models.Model):
     held = models.PositiveIntegerField(_("held (unpaid)"), default=0)
     sold = models.PositiveIntegerField(_("sold (paid)"), default=0)
 
+    objects = SeatQuotaQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("seat quota")
         verbose_name_plural = _("seat quotas")
@@ -184,10 +194,6 @@ class SeatQuota(models.Model):
 
     def __str__(self):
         return f"{self.exam} · {self.area} · {self.sitting.name}"
-
-    @property
-    def seats_left(self) -> int:
-        return self.capacity - self.held - self.sold
 
 
 class ReleaseStatus(models.TextChoices):

@@ -1,23 +1,15 @@
 """Reads for exam pages."""
 from __future__ import annotations
 
-from django.http import Http404
-
-from core.prepared import Prepared
+from django.shortcuts import get_object_or_404
 
 from . import availability, catalogue
 from .models import Area, Exam, ExamStatus, Sitting
 
 
-_PUBLISHED_EXAM = Prepared(lambda p: Exam.objects.filter(pk=p.pk, status=ExamStatus.PUBLISHED))
-
-
 def published_exam_or_404(exam_id: int) -> Exam:
-    """A published exam (one prepared query: the seats page is polled at the rush), else 404."""
-    exam = _PUBLISHED_EXAM.first(pk=exam_id)
-    if exam is None:
-        raise Http404("No exam matches the given query.")
-    return exam
+    """A published exam, else 404."""
+    return get_object_or_404(Exam, pk=exam_id, status=ExamStatus.PUBLISHED)
 
 
 def availability_table(exam: Exam) -> tuple[list[Sitting], list[tuple[Area, list[int | None]]]]:

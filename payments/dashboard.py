@@ -20,7 +20,7 @@ CENT = Decimal("0.01")
 
 
 def figures(exam: Exam, *, province: str | None) -> dict:
-    quotas = SeatQuota.objects.filter(exam=exam).select_related("area", "sitting")
+    quotas = SeatQuota.objects.filter(exam=exam).select_related("area", "sitting").with_seats_left()
     enrollments = exam.enrollments.exclude(status=EnrollmentStatus.WITHDRAWN)
     orders = Order.objects.filter(exam=exam)
     refunds = Refund.objects.filter(exam=exam)

@@ -60,10 +60,10 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
             existing = Order.objects.filter(enrollment=locked, status=O.PENDING).order_by("pk").first()
             if existing:
                 return existing
+            choices = registration_selectors.choices_of(locked)
             quota_ids = None
             if locked.status == EnrollmentStatus.CONFIRMED:  # sold out: refuse before writing
-                quota_ids = registration_services.enrollment_seats_check(enrollment=locked)
-            choices = registration_selectors.choices_of(locked)
+                quota_ids = registration_services.enrollment_seats_check(enrollment=locked, choices=choices)
             order = Order.objects.create(
                 number=uuid.uuid4().hex, enrollment=locked, candidate=locked.candidate,
                 exam=locked.exam, provider=provider, amount=registration_selectors.total_fee(choices),

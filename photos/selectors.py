@@ -1,10 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Case, CharField, Exists, Value, When
 from django.shortcuts import get_object_or_404
-
-from core.prepared import Prepared
 
 from .models import Photo, PhotoStatus
 
@@ -13,21 +10,10 @@ def profile_key_for_exam_body(body: str) -> str:
     return settings.PHOTO_PROFILE_BY_EXAM_BODY.get(body, settings.PHOTO_DEFAULT_PROFILE)
 
 
-def profile_key_expression(body_field: str) -> Case:
-    """profile_key_for_exam_body() in SQL, for a query that has the exam body in `body_field`."""
-    return Case(*[When(**{body_field: body}, then=Value(key)) for body, key in settings.PHOTO_PROFILE_BY_EXAM_BODY.items()],
-                default=Value(settings.PHOTO_DEFAULT_PROFILE), output_field=CharField())
-
-
 def _approved(owner_id, profile_key=None):
     """Photos in force: approved, with a standard photo made (of a profile, when given)."""
     photos = Photo.objects.filter(owner_id=owner_id, status=PhotoStatus.APPROVED).exclude(processed="")
     return photos if profile_key is None else photos.filter(profile=profile_key)
-
-
-def approved_photo_exists(owner, profile_key) -> Exists:
-    """For annotating another query: the owner (an OuterRef) has an approved photo of the profile."""
-    return Exists(_approved(owner, profile_key))
 
 
 def profile(key: str) -> dict:
@@ -39,12 +25,9 @@ def approved_photo(user, profile_key: str | None = None) -> Photo | None:
     return _approved(user.pk, profile_key or None).order_by("-decided_at", "-id").first()
 
 
-_APPROVED_PHOTO_OF_PROFILE = Prepared(lambda p: _approved(p.owner, p.str("profile")).values_list("pk")[:1])
-
-
 def has_approved_photo(user, profile_key: str) -> bool:
-    """The enrollment pages' photo gate: one prepared query (core.prepared), at every step."""
-    return bool(_APPROVED_PHOTO_OF_PROFILE.rows(owner=user.pk, profile=profile_key))
+    """The enrollment pages' photo gate (B4), asked on every step."""
+    return _approved(user.pk, profile_key).exists()
 
 
 def latest_attempt(user) -> Photo | None:

@@ -4,31 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch
-from django.http import Http404
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 
-from core.prepared import Prepared
 from exams import availability, catalogue
 from exams.models import Area, Exam, ExamStatus, SeatQuota, Sitting
-from photos import selectors as photo_selectors
 
 from .models import INACTIVE, Enrollment, EnrollmentSubject
 
 
-# Every page of the wizard loads the enrollment: compiled once per process (core.prepared), with the
-# photo gate's answer (B4) in the same query.
-_ENROLLMENT_OF_CANDIDATE = Prepared(lambda p: Enrollment.objects.select_related("exam", "area").filter(
-    pk=p.pk, candidate_id=p.candidate).annotate(photo_profile=photo_selectors.profile_key_expression("exam__body"))
-    .annotate(has_approved_photo=photo_selectors.approved_photo_exists(OuterRef("candidate_id"), OuterRef("photo_profile"))))
-_CHOICE_IDS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment).values_list(
-    "sitting_id", "subject_id"))
-
-
 def enrollment_for_user(pk: int, user) -> Enrollment:
-    """The candidate's own enrollment, or 404 (another candidate's id finds nothing)."""
-    enrollment = _ENROLLMENT_OF_CANDIDATE.first(pk=pk, candidate=user.pk)
-    if enrollment is None:
-        raise Http404("No enrollment matches the given query.")
+    """The candidate's own enrollment with its exam and area, or 404 (another candidate's id finds
+    nothing). Every page of the wizard starts here."""
+    enrollment = get_object_or_404(Enrollment.objects.select_related("exam", "area"), pk=pk, candidate_id=user.pk)
     enrollment.candidate = user  # the request's user is that row: no second load
     return enrollment
 
@@ -73,7 +61,7 @@ def sittings_with_subjects(exam: Exam) -> list[Sitting]:
 def chosen_subjects(enrollment: Enrollment) -> list[EnrollmentSubject]:
     """For display: the choices with their sitting and subject from the catalogue (one small query);
     choices_of() reads fees from the database for what is charged."""
-    ids = _CHOICE_IDS.rows(enrollment=enrollment.pk)
+    ids = list(EnrollmentSubject.objects.filter(enrollment=enrollment).order_by().values_list("sitting_id", "subject_id"))
     known = catalogue.of(enrollment.exam)
 
     def listed(sitting_id, subject_id) -> bool:
@@ -87,13 +75,10 @@ def chosen_subjects(enrollment: Enrollment) -> list[EnrollmentSubject]:
     return sorted(choices, key=lambda choice: choice.sitting.starts_at)
 
 
-_CHOICES = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment)
-                    .select_related("sitting", "subject").order_by("sitting__starts_at"))
-
-
 def choices_of(enrollment: Enrollment) -> list[EnrollmentSubject]:
     """The choices with their sittings and subjects (fees) from the database, by sitting time."""
-    return _CHOICES.all(enrollment=enrollment.pk)
+    return list(EnrollmentSubject.objects.filter(enrollment=enrollment).select_related("sitting", "subject")
+                .order_by("sitting__starts_at"))
 
 
 def total_fee(choices) -> Decimal:
@@ -134,8 +119,8 @@ def area_options(exam: Exam, sittings: list[Sitting]) -> AreaOptions:
 
 def fresh_seats_left(exam: Exam, area_id: int, sitting_ids) -> dict[int, int]:
     """Seats left per sitting straight from the database (for decisions, not display)."""
-    return {q.sitting_id: q.seats_left
-            for q in SeatQuota.objects.filter(exam=exam, area_id=area_id, sitting_id__in=list(sitting_ids))}
+    return dict(SeatQuota.objects.filter(exam=exam, area_id=area_id, sitting_id__in=list(sitting_ids))
+                .with_seats_left().values_list("sitting_id", "seats_left"))
 
 
 def photo_lock_reason(user) -> str | None:

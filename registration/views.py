@@ -24,14 +24,10 @@ from .states import ENROLLMENT
 STATUS_FOR = {InvalidChoice: 400, StepMissing: 400, NoSeatsInArea: 409}
 
 
-def _photo_gate(request, exam, enrollment=None):
-    """B4: without an approved photo for this exam body, go to the upload page first (the wizard's
-    enrollment brings the answer with it: enrollment_for_user)."""
+def _photo_gate(request, exam):
+    """B4: without an approved photo for this exam body, go to the upload page first."""
     profile_key = photo_selectors.profile_key_for_exam_body(exam.body)
-    approved = getattr(enrollment, "has_approved_photo", None)
-    if approved is None:
-        approved = photo_selectors.has_approved_photo(request.user, profile_key)
-    if approved:
+    if photo_selectors.has_approved_photo(request.user, profile_key):
         return None
     messages.info(request, _("Upload an ID photo that passes the check before you register."))
     query = urlencode({"profile": profile_key, "next": request.get_full_path()})
@@ -110,7 +106,7 @@ def enrollment_progress(request, pk):
 
 def _edit_page(request, enrollment, template, form, context, apply):
     """Shared flow of the three editing steps: validate, call one service, report."""
-    if gate := _photo_gate(request, enrollment.exam, enrollment):
+    if gate := _photo_gate(request, enrollment.exam):
         return gate
     status = 200
     if request.method == "POST":
@@ -175,7 +171,7 @@ def enrollment_area(request, pk):
 def enrollment_confirm(request, pk):
     """报名信息确认 (D7): everything on one page, then 我确认以上报考信息无误."""
     enrollment = selectors.enrollment_for_user(pk, request.user)
-    if gate := _photo_gate(request, enrollment.exam, enrollment):
+    if gate := _photo_gate(request, enrollment.exam):
         return gate
     choices = selectors.choices_of(enrollment)
     form = forms.ConfirmForm(request.POST if request.method == "POST" else None)

@@ -3,13 +3,11 @@ enrollment row first, so a double-click or two tabs cannot interleave."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import is_listed_dishonest
 from core.audit import audit_log
-from core.prepared import Prepared
 from exams import services as exam_services
 from exams.exceptions import SeatsExhausted
 from exams.models import Area, ReviewMode, SeatQuota, Sitting
@@ -24,30 +22,12 @@ INFO_FIELDS = ("province", "nationality", "ethnicity", "residence_city", "educat
                "mailing_address", "email", "invoice_wanted", "invoice_type", "invoice_title", "invoice_tax_number")
 
 
-# of=("self",): lock this enrollment only, never the exam row every candidate shares. Compiled once
-# per process (core.prepared): every step and every seat take starts here.
-_LOCK = Prepared(lambda p: Enrollment.objects.select_for_update(of=("self",)).select_related("exam", "candidate")
-                 .filter(pk=p.pk))
-
-
-def _quota_in_area(p):
-    """The exam's quota in an area for the sitting of the outer row (placeholders of core.prepared)."""
-    return SeatQuota.objects.filter(exam_id=p.exam, area_id=p.area, sitting_id=OuterRef("sitting_id")).order_by()
-
-
-# Per chosen sitting, in one query: its quota in the area (None when the area does not hold that
-# sitting) and the seats left there now.
-_CHOSEN_QUOTAS = Prepared(lambda p: EnrollmentSubject.objects.filter(enrollment_id=p.enrollment).annotate(
-    quota=Subquery(_quota_in_area(p).values("pk")[:1]),
-    left=Subquery(_quota_in_area(p).annotate(left=F("capacity") - F("held") - F("sold")).values("left")[:1]),
-).values_list("quota", "left"))
-
-
 def _lock(enrollment: Enrollment) -> Enrollment:
-    locked = _LOCK.first(pk=enrollment.pk)
-    if locked is None:
-        raise Enrollment.DoesNotExist(f"enrollment {enrollment.pk} is gone")
-    return locked
+    """The enrollment read afresh with its exam and candidate, its row locked until the caller's
+    transaction ends (on PostgreSQL, Django refuses select_for_update outside one). of=("self",):
+    this row only, never the exam row every candidate shares. Every step and seat take starts here."""
+    return (Enrollment.objects.select_for_update(of=("self",)).select_related("exam", "candidate")
+            .get(pk=enrollment.pk))
 
 
 def enrollment_lock(enrollment: Enrollment) -> Enrollment:
@@ -249,25 +229,32 @@ def enrollment_withdraw(*, enrollment: Enrollment, actor) -> None:
 # --------------------------------------------------------------------------- seats (for payments)
 
 
-def _chosen_quotas(enrollment: Enrollment, area_id: int | None) -> list[tuple[int, int]]:
-    """(quota id, seats left now) per chosen sitting in the area, by quota id."""
-    rows = _CHOSEN_QUOTAS.rows(exam=enrollment.exam_id, area=area_id, enrollment=enrollment.pk)
-    if any(quota is None for quota, _left in rows):
+def _chosen_quotas(enrollment: Enrollment, area_id: int | None, sitting_ids=None) -> list[tuple[int, int]]:
+    """(quota id, seats left now) per chosen sitting in the area, by quota id. `sitting_ids`: the
+    chosen sittings, when the caller has read the choices already."""
+    if sitting_ids is None:
+        sitting_ids = list(EnrollmentSubject.objects.filter(enrollment=enrollment).order_by()
+                           .values_list("sitting_id", flat=True))
+    rows = list(SeatQuota.objects.filter(exam_id=enrollment.exam_id, area_id=area_id, sitting_id__in=sitting_ids)
+                .with_seats_left().order_by("pk").values_list("pk", "seats_left"))
+    if len(rows) != len(set(sitting_ids)):
         raise InvalidChoice(_("This area does not hold all of your sittings. Choose another area."), field="area")
-    return sorted(rows)
+    return rows
 
 
 def _quota_ids(enrollment: Enrollment, area_id: int) -> list[int]:
     return [quota for quota, _left in _chosen_quotas(enrollment, area_id)]
 
 
-def enrollment_seats_check(*, enrollment: Enrollment) -> list[int]:
+def enrollment_seats_check(*, enrollment: Enrollment, choices=None) -> list[int]:
     """Before an order is written: the quotas its seats would take, or a refusal at once when a
     chosen sitting is already full in the area (the message names it and the areas with seats).
+    `choices`: the enrollment's choices when the caller has them (selectors.choices_of).
 
-    A look without locks, so that at a sold-out rush a refusal costs one read instead of an order's
+    A look without locks, so that at a sold-out rush a refusal costs a read instead of an order's
     writes and their rollback; the seat take's conditional UPDATE still decides every other case."""
-    quotas = _chosen_quotas(enrollment, enrollment.area_id)
+    quotas = _chosen_quotas(enrollment, enrollment.area_id,
+                            None if choices is None else [choice.sitting_id for choice in choices])
     if any(left <= 0 for _quota, left in quotas):
         problem = _seat_problem(enrollment, enrollment.area_id)
         if problem:

@@ -175,7 +175,7 @@ def test_last_seat_lost_between_the_check_and_the_take_undoes_the_order_and_name
     services.order_create(enrollment=first, actor=candidate, provider="sandbox")  # the last seat of 第二场
     seen = []
 
-    def check_that_saw_the_seat_still_free(*, enrollment):
+    def check_that_saw_the_seat_still_free(*, enrollment, choices=None):
         quota_ids = registration_services._quota_ids(enrollment, enrollment.area_id)
         seen.append(quota_ids)
         return quota_ids
