@@ -2,10 +2,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_history import AuditHistoryMixin
+from core.admin_workflow import decision
 from core.exceptions import DomainError
 
 from . import services
 from .models import Area, Exam, SeatQuota, SeatRelease, Sitting, Subject, Venue
+from .states import EXAM
 
 
 class SubjectInline(admin.TabularInline):
@@ -33,6 +35,34 @@ class ExamAdmin(admin.ModelAdmin):
                                    "exam_starts_on", "exam_ends_on")}),
         (_("Texts"), {"fields": ("notice", "commitment")}),
     )
+    actions = [
+        decision("publish", _("Publish the selected exams"),
+                 lambda request, exam, reason: EXAM.perform(exam, "publish", actor=request.user)),
+        decision("unpublish", _("Take the publication back"),
+                 lambda request, exam, reason: EXAM.perform(exam, "unpublish", actor=request.user)),
+        decision("cancel", _("Cancel the selected exams (asks for the reason)"),
+                 lambda request, exam, reason: EXAM.perform(exam, "cancel", actor=request.user, reason=reason)),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # An existing exam's status moves through the actions above (audited, with their rules).
+        return ("status",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        services.exam_save(exam=obj, actor=request.user, fields=list(form.changed_data), created=not change)
+
+    def save_formset(self, request, form, formset, change):
+        """Subjects (fees) and sittings, each saved through its audited service."""
+        save = {Subject: services.subject_save, Sitting: services.sitting_save}[formset.model]
+        argument = "subject" if formset.model is Subject else "sitting"
+        instances = formset.save(commit=False)
+        for instance in instances:
+            subform = next(f for f in formset.forms if f.instance is instance)
+            save(**{argument: instance}, actor=request.user, fields=list(subform.changed_data),
+                 created=instance.pk is None)
+        for removed in formset.deleted_objects:
+            services.exam_part_delete(obj=removed, actor=request.user)
+        formset.save_m2m()
 
 
 @admin.register(Area)

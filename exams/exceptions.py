@@ -15,3 +15,11 @@ class SeatsExhausted(DomainError):
 
 class QuotaRuleViolation(DomainError):
     pass
+
+
+class SeatsBusy(DomainError):
+    """A seat row stayed locked by other candidates longer than the lock timeout: nothing changed,
+    the candidate may simply try again (系统繁忙，请稍后再试)."""
+
+    def __init__(self):
+        super().__init__(_("The system is busy, please try again later."))

@@ -4,29 +4,62 @@ id order, so two transactions that touch the same quotas cannot deadlock."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
+from core.exceptions import DomainError
 
-from .exceptions import QuotaRuleViolation, SeatsExhausted
+from .exceptions import QuotaRuleViolation, SeatsBusy, SeatsExhausted
 from .models import ReleaseStatus, SeatQuota, SeatRelease
 
 logger = logging.getLogger(__name__)
 
 HELD, SOLD = "held", "sold"
 
+# How long a seat change waits for a quota row that other transactions hold before it gives up
+# and the candidate is told to try again (at the opening the queue would otherwise grow unbounded).
+LOCK_TIMEOUT = "3s"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
 
-def _refresh_availability_on_commit(quota_ids, exam_id: int | None = None) -> None:
+
+def _limit_lock_wait() -> None:
+    """From here to the end of the caller's transaction, a row lock not granted within LOCK_TIMEOUT
+    fails instead of waiting (PostgreSQL's SET LOCAL; SQLite's writers wait for its busy timeout)."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+@contextmanager
+def _busy_when_locks_time_out():
+    """A lock timeout becomes SeatsBusy (a domain error every page shows as a message), once the
+    atomic block inside has rolled back; any other database error stays what it is."""
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            logger.warning("seat change gave up waiting for a quota row lock", extra={"timeout": LOCK_TIMEOUT})
+            raise SeatsBusy() from exc
+        raise
+
+
+def _schedule_refresh(exam_id: int) -> None:
     from . import tasks
 
+    tasks.schedule_availability_refresh(exam_id)
+
+
+def _refresh_availability_on_commit(quota_ids, exam_id: int | None = None) -> None:
     exam_ids = {exam_id} if exam_id is not None else set(
         SeatQuota.objects.filter(pk__in=list(quota_ids)).values_list("exam_id", flat=True))
     for exam_id in exam_ids:
-        transaction.on_commit(lambda exam_id=exam_id: tasks.schedule_availability_refresh(exam_id))
+        transaction.on_commit(lambda exam_id=exam_id: _schedule_refresh(exam_id))
 
 
 def seats_take(*, quota_ids: list[int], state: str = HELD, exam_id: int | None = None,
@@ -42,37 +75,48 @@ def seats_take(*, quota_ids: list[int], state: str = HELD, exam_id: int | None =
     ordered = sorted(set(quota_ids))
     if len(ordered) != len(quota_ids):
         raise ValueError("a quota appears twice")
-    full = []
-    with transaction.atomic(savepoint=savepoint):
+    with _busy_when_locks_time_out(), transaction.atomic(savepoint=savepoint):
+        _limit_lock_wait()
         _refresh_availability_on_commit(ordered, exam_id)  # before the row locks: nothing else runs while they are held
-        for quota_id in ordered:
-            changed = (SeatQuota.objects
-                       .filter(pk=quota_id, capacity__gt=F("held") + F("sold"))
-                       .update(**{state: F(state) + 1}))
-            if not changed:
-                full.append(quota_id)
-        if full:
-            # Leave the atomic block by raising: the seats taken above are given back.
-            raise SeatsExhausted(full)
+        _take(ordered, state)
+
+
+def _take(ordered: list[int], state: str) -> None:
+    full = []
+    for quota_id in ordered:
+        changed = (SeatQuota.objects
+                   .filter(pk=quota_id, capacity__gt=F("held") + F("sold"))
+                   .update(**{state: F(state) + 1}))
+        if not changed:
+            full.append(quota_id)
+    if full:
+        # Leave the caller's atomic block by raising: the seats taken above are given back.
+        raise SeatsExhausted(full)
 
 
 def seats_give_back(*, quota_ids: list[int], state: str = HELD, exam_id: int | None = None) -> None:
     """Give back one seat in each quota (an order cancelled, expired or refunded); `exam_id` as for
     seats_take."""
     ordered = sorted(set(quota_ids))
-    with transaction.atomic():
+    with _busy_when_locks_time_out(), transaction.atomic():
+        _limit_lock_wait()
         _refresh_availability_on_commit(ordered, exam_id)  # before the row locks: nothing else runs while they are held
-        for quota_id in ordered:
-            changed = SeatQuota.objects.filter(pk=quota_id, **{f"{state}__gt": 0}).update(**{state: F(state) - 1})
-            if not changed:  # the books disagree with the caller: never go negative, shout
-                raise QuotaRuleViolation(_("No %(state)s seat to give back in quota %(id)s.")
-                                         % {"state": state, "id": quota_id})
+        _give_back(ordered, state)
+
+
+def _give_back(ordered: list[int], state: str) -> None:
+    for quota_id in ordered:
+        changed = SeatQuota.objects.filter(pk=quota_id, **{f"{state}__gt": 0}).update(**{state: F(state) - 1})
+        if not changed:  # the books disagree with the caller: never go negative, shout
+            raise QuotaRuleViolation(_("No %(state)s seat to give back in quota %(id)s.")
+                                     % {"state": state, "id": quota_id})
 
 
 def seats_sell(*, quota_ids: list[int]) -> None:
     """Turn held seats into sold ones (an order was paid)."""
     ordered = sorted(set(quota_ids))
-    with transaction.atomic():
+    with _busy_when_locks_time_out(), transaction.atomic():
+        _limit_lock_wait()
         _refresh_availability_on_commit(ordered)  # before the row locks: nothing else runs while they are held
         for quota_id in ordered:
             changed = (SeatQuota.objects.filter(pk=quota_id, held__gt=0)
@@ -83,14 +127,19 @@ def seats_sell(*, quota_ids: list[int]) -> None:
 
 def seats_move(*, from_quota_ids: list[int], to_quota_ids: list[int], state: str = SOLD) -> None:
     """Move seats between quotas in one step (change of city): all or nothing."""
-    with transaction.atomic():
+    to_ordered, from_ordered = sorted(set(to_quota_ids)), sorted(set(from_quota_ids))
+    if len(to_ordered) != len(to_quota_ids):
+        raise ValueError("a quota appears twice")
+    with _busy_when_locks_time_out(), transaction.atomic():
+        _limit_lock_wait()
         # Lock every row of the move in id order first: two candidates swapping cities at the
         # same moment then queue behind each other instead of deadlocking.
         exam_ids = {exam_id for _pk, exam_id in SeatQuota.objects.select_for_update().filter(
-            pk__in=[*from_quota_ids, *to_quota_ids]).order_by("pk").values_list("pk", "exam_id")}
-        exam_id = next(iter(exam_ids)) if len(exam_ids) == 1 else None  # known: no lookup while the rows are locked
-        seats_take(quota_ids=to_quota_ids, state=state, exam_id=exam_id)
-        seats_give_back(quota_ids=from_quota_ids, state=state, exam_id=exam_id)
+            pk__in=[*from_ordered, *to_ordered]).order_by("pk").values_list("pk", "exam_id")}
+        for exam_id in exam_ids:  # known: no lookup while the rows are locked
+            transaction.on_commit(lambda exam_id=exam_id: _schedule_refresh(exam_id))
+        _take(to_ordered, state)
+        _give_back(from_ordered, state)
 
 
 def quota_release_seats(*, quota: SeatQuota, seats: int, actor, release_at=None) -> SeatRelease:
@@ -171,3 +220,52 @@ def quota_create(*, quota: SeatQuota, actor) -> SeatQuota:
         audit_log(actor=actor, action="quota.created", obj=quota, after={"capacity": quota.capacity})
         _refresh_availability_on_commit([quota.pk])
     return quota
+
+
+# --------------------------------------------------------------------------- staff edits in admin
+
+
+def _audited_save(obj, *, actor, fields: list[str], created: bool, action: str) -> None:
+    """Save what staff changed in admin with one audit entry of the values before and after."""
+    with transaction.atomic():
+        if created:
+            obj.save()
+            audit_log(actor=actor, action=f"{action}.created", obj=obj,
+                      after={name: getattr(obj, name) for name in fields})
+            return
+        if not fields:
+            return
+        stored = type(obj)._default_manager.select_for_update().filter(pk=obj.pk).values(*fields).get()
+        changed = [name for name in fields if stored[name] != getattr(obj, name)]
+        obj.save()
+        if changed:
+            audit_log(actor=actor, action=f"{action}.changed", obj=obj,
+                      before={name: stored[name] for name in changed},
+                      after={name: getattr(obj, name) for name in changed})
+
+
+def exam_save(*, exam, actor, fields: list[str], created: bool = False) -> None:
+    """Staff create or change an exam (windows, texts, rules); its status moves only through
+    exams.states.EXAM (publish, take back, cancel)."""
+    if "status" in fields and not created:
+        raise DomainError(_("The status changes through the publish, take-back and cancel actions."))
+    _audited_save(exam, actor=actor, fields=fields, created=created, action="exam")
+
+
+def subject_save(*, subject, actor, fields: list[str], created: bool = False) -> None:
+    """Staff add a subject or change its name or fee (the fee of orders not yet created)."""
+    _audited_save(subject, actor=actor, fields=fields, created=created, action="subject")
+
+
+def exam_part_delete(*, obj, actor) -> None:
+    """Staff remove a subject or a sitting of an exam (refused by the database while anything uses it)."""
+    with transaction.atomic():
+        audit_log(actor=actor, action=f"{type(obj)._meta.model_name}.deleted", obj=obj,
+                  before={"name": getattr(obj, "name", str(obj))})
+        obj.delete()
+
+
+def sitting_save(*, sitting, actor, fields: list[str], created: bool = False) -> None:
+    """Staff add a sitting or change its times or the subjects it offers."""
+    _audited_save(sitting, actor=actor, fields=[f for f in fields if f != "subjects"], created=created,
+                  action="sitting")

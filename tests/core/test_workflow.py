@@ -96,6 +96,16 @@ def _roster_export(status, owner):
     return RosterExport.objects.get(pk=export.pk)
 
 
+def _exam(status, owner):
+    from exams.models import Exam
+
+    exam = Exam.objects.create(name=f"考试 {Exam.objects.count() + 1}", body="ccaa", notice="须知",
+                               registration_opens_at=timezone.now(), registration_closes_at=timezone.now(),
+                               exam_starts_on=timezone.localdate(), exam_ends_on=timezone.localdate())
+    Exam.objects.filter(pk=exam.pk).update(status=status)
+    return Exam.objects.get(pk=exam.pk)
+
+
 # One maker per declared machine: (status, owner) -> a saved object in that state owned by `owner`.
 MAKERS = {
     "enrollment": _enrollment,
@@ -104,6 +114,7 @@ MAKERS = {
     "refund": _refund,
     "score_review": _score_review,
     "roster_export": _roster_export,
+    "exam": _exam,
 }
 
 

@@ -293,16 +293,16 @@ def test_two_candidates_swapping_areas_at_the_same_time_both_succeed(monkeypatch
     # Hold each move between its take and its give-back for up to a second, so both have taken
     # before either gives back when nothing serialises them (without it the race is luck).
     between = threading.Barrier(2, timeout=1)
-    give_back = services.seats_give_back
+    give_back = services._give_back  # what seats_move runs after its take
 
-    def give_back_after_the_other_took(**kwargs):
+    def give_back_after_the_other_took(*args, **kwargs):
         try:
             between.wait()
         except threading.BrokenBarrierError:
             pass  # the other move is waiting for our lock: the intended serialisation
-        return give_back(**kwargs)
+        return give_back(*args, **kwargs)
 
-    monkeypatch.setattr(services, "seats_give_back", give_back_after_the_other_took)
+    monkeypatch.setattr(services, "_give_back", give_back_after_the_other_took)
     outcomes = []
 
     def move(from_quota, to_quota):
