@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from core.scoping import province_scope
 from core.workflow import SYSTEM, Action, HasPerm, Relation, StaleState, Workflow
 
+from . import notices
 from .exceptions import InvalidChoice, TransitionRefused
 from .models import (
     Enrollment,
@@ -25,6 +26,10 @@ CANDIDATE = Relation("the candidate", lambda enrollment, user: enrollment.candid
 def _in_reviewer_province(enrollment, user) -> bool:
     scope = province_scope(user)
     return scope is None or enrollment.province == scope
+
+
+def candidate_told_review_rejected(enrollment) -> None:
+    notices.enrollment_review_rejected(enrollment=enrollment, note=enrollment.review_note)
 
 
 REVIEWER = HasPerm("registration.change_enrollment") & Relation(
@@ -57,7 +62,7 @@ ENROLLMENT = Workflow(
         Action("approve_review", gettext_lazy("Approve qualification review"), (S.IN_REVIEW,), S.CONFIRMED,
                REVIEWER, review=True),
         Action("reject_review", gettext_lazy("Reject qualification review"), (S.IN_REVIEW,), S.REVIEW_REJECTED,
-               REVIEWER, reason_required=True, review=True),
+               REVIEWER, reason_required=True, review=True, notify=(candidate_told_review_rejected,)),
         Action("withdraw", gettext_lazy("Withdraw the registration"), EDITABLE, S.WITHDRAWN, CANDIDATE),
         # 网上支付: the order takes the seats (a late payment takes them again, as the system).
         Action("take_seats", gettext_lazy("Take the seats (order created)"), (S.CONFIRMED,), S.PENDING_PAYMENT,

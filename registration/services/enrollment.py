@@ -12,10 +12,10 @@ from exams import services as exam_services
 from exams.exceptions import SeatsExhausted
 from exams.models import Area, ReviewMode, SeatQuota, Sitting
 
-from .. import notices, selectors
+from .. import selectors
 from ..exceptions import InvalidChoice, NoSeatsInArea, NotEditable, RegistrationClosed, StepMissing
 from ..models import AdmissionTicket, Enrollment, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
-from ..states import transition
+from ..states import ENROLLMENT
 
 S = EnrollmentStatus
 INFO_FIELDS = ("province", "nationality", "ethnicity", "residence_city", "education_level", "employer", "mobile",
@@ -52,7 +52,7 @@ def _ensure_editable(enrollment: Enrollment) -> None:
 def _back_to_draft(enrollment: Enrollment, actor) -> None:
     """A change after confirmation needs a new confirmation."""
     if enrollment.status in (S.CONFIRMED, S.REVIEW_REJECTED):
-        transition(enrollment, S.DRAFT, actor=actor, confirmed_at=None)
+        ENROLLMENT.perform(enrollment, "edit", actor=actor, fields={"confirmed_at": None})
 
 
 def enrollment_start(*, candidate, exam) -> Enrollment:
@@ -186,8 +186,9 @@ def enrollment_confirm(*, enrollment: Enrollment, actor) -> None:
         needs_review = locked.exam.review_mode == ReviewMode.BEFORE_PAYMENT or locked.dishonest_flag
         target = S.IN_REVIEW if needs_review else S.CONFIRMED
         if locked.status == S.REVIEW_REJECTED and target == S.CONFIRMED:
-            transition(locked, S.DRAFT, actor=actor)
-        transition(locked, target, actor=actor, confirmed_at=timezone.now())
+            ENROLLMENT.perform(locked, "edit", actor=actor)
+        ENROLLMENT.perform(locked, "submit_for_review" if target == S.IN_REVIEW else "confirm", actor=actor,
+                           fields={"confirmed_at": timezone.now()})
     enrollment.refresh_from_db()
 
 
@@ -198,7 +199,7 @@ def enrollment_withdraw_confirmation(*, enrollment: Enrollment, actor) -> None:
         _ensure_open(locked.exam)
         if locked.status != S.IN_REVIEW:
             raise NotEditable(_("Only a registration waiting for review can be taken back."))
-        transition(locked, S.DRAFT, actor=actor, confirmed_at=None)
+        ENROLLMENT.perform(locked, "take_back", actor=actor, fields={"confirmed_at": None})
     enrollment.refresh_from_db()
 
 
@@ -207,12 +208,11 @@ def enrollment_review_decide(*, enrollment: Enrollment, actor, approve: bool, no
     with transaction.atomic():
         locked = _lock(enrollment)
         if approve:
-            transition(locked, S.CONFIRMED, actor=actor, reason=note, review_note=note)
+            ENROLLMENT.perform(locked, "approve_review", actor=actor, reason=note, fields={"review_note": note})
         else:
             if not note.strip():
                 raise InvalidChoice(_("Give the reason for the rejection."), field="note")
-            transition(locked, S.REVIEW_REJECTED, actor=actor, reason=note, review_note=note)
-            notices.enrollment_review_rejected(enrollment=locked, note=note)
+            ENROLLMENT.perform(locked, "reject_review", actor=actor, reason=note, fields={"review_note": note})
     enrollment.refresh_from_db()
 
 
@@ -222,7 +222,7 @@ def enrollment_withdraw(*, enrollment: Enrollment, actor) -> None:
         locked = _lock(enrollment)
         if locked.status not in (S.DRAFT, S.CONFIRMED, S.IN_REVIEW, S.REVIEW_REJECTED):
             raise NotEditable(_("A registration with an order cannot be withdrawn here."))
-        transition(locked, S.WITHDRAWN, actor=actor)
+        ENROLLMENT.perform(locked, "withdraw", actor=actor)
     enrollment.refresh_from_db()
 
 
@@ -286,7 +286,7 @@ def enrollment_seats_take(*, enrollment: Enrollment, actor, quota_ids: list[int]
         if quota_ids is None:
             quota_ids = _quota_ids(target, target.area_id)
         EnrollmentSeat.objects.bulk_create([EnrollmentSeat(enrollment=target, quota_id=q) for q in quota_ids])
-        transition(target, S.PENDING_PAYMENT, actor=actor)
+        ENROLLMENT.perform(target, "take_seats", actor=actor)
         # The quota rows are locked last, so they stay locked only until the commit: every other
         # write of this transaction is already done (a hot quota serves far more takes per second).
         try:
@@ -306,7 +306,7 @@ def enrollment_seats_give_back(*, enrollment: Enrollment, actor, reason: str) ->
         locked = _lock(enrollment)
         seats = list(EnrollmentSeat.objects.filter(enrollment=locked, state=SeatState.HELD))
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
-        transition(locked, S.CONFIRMED, actor=actor, reason=reason)
+        ENROLLMENT.perform(locked, "give_back_seats", actor=actor, reason=reason)
         # Last, as in the seat take: the quota rows stay locked only until the commit.
         exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats])
     enrollment.status = locked.status  # no reload: in the caller's transaction the quota rows are still locked
@@ -323,7 +323,7 @@ def enrollment_seats_sell(*, enrollment: Enrollment, actor) -> None:
         locked = _lock(enrollment)
         seats = _seats_of(locked, SeatState.HELD)
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).update(state=SeatState.SOLD)
-        transition(locked, S.ENROLLED, actor=actor)
+        ENROLLMENT.perform(locked, "complete", actor=actor)
         # Last, as in the seat take: the quota rows stay locked only until the commit.
         exam_services.seats_sell(quota_ids=[seat.quota_id for seat in seats])
     enrollment.status = locked.status  # no reload: in the caller's transaction the quota rows are still locked
@@ -365,7 +365,7 @@ def enrollment_refund_seats(*, enrollment: Enrollment, actor) -> None:
         seats = _seats_of(locked, SeatState.SOLD)
         EnrollmentSeat.objects.filter(pk__in=[seat.pk for seat in seats]).delete()
         AdmissionTicket.objects.filter(enrollment=locked, void=False).update(void=True)  # no seat, no ticket
-        transition(locked, S.REFUNDED, actor=actor)
+        ENROLLMENT.perform(locked, "refund", actor=actor)
         # Last, as in the seat take: the quota rows stay locked only until the commit.
         exam_services.seats_give_back(quota_ids=[seat.quota_id for seat in seats], state=exam_services.SOLD)
     enrollment.status = locked.status  # no reload: in the caller's transaction the quota rows are still locked
