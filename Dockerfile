@@ -37,6 +37,7 @@ COPY registration ./registration
 COPY payments ./payments
 COPY certification ./certification
 COPY training ./training
+COPY demo ./demo
 COPY templates ./templates
 COPY static ./static
 COPY locale ./locale

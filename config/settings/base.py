@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "payments.sandbox",
     "certification",
     "training",
+    "demo",  # seed_demo: above every app, calls each app's demo seed in order
 ]
 
 MIDDLEWARE = [

@@ -2,17 +2,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import demo as accounts_demo
+from accounts.models import User
+from exams import demo as exams_demo
+from payments import demo as payments_demo
+from photos import demo as photos_demo
+
 
 class Command(BaseCommand):
     help = "Create the demo data (idempotent) and print the demo logins."
 
     def handle(self, *args, **options):
-        from accounts import demo as accounts_demo
-        from accounts.models import User
-        from exams import demo as exams_demo
-        from payments import demo as payments_demo
-        from photos import demo as photos_demo
-
+        # Each app seeds its own data; this command only calls them in the apps' order
+        # (accounts → exams → photos → payments), so no app has to import one above it.
         with transaction.atomic():
             logins = accounts_demo.seed()
             exam = exams_demo.seed()
