@@ -129,11 +129,10 @@ def photo_lock_reason(user) -> str | None:
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
-    from .models import EnrollmentStatus as S
+    from .states import FORM_PRINTABLE  # the statuses whose documents carry the photo
 
     locked = Enrollment.objects.filter(
-        candidate=user, exam__registration_closes_at__lte=timezone.now(),
-        status__in=[S.CONFIRMED, S.IN_REVIEW, S.PENDING_PAYMENT, S.ENROLLED]).exists()
+        candidate=user, exam__registration_closes_at__lte=timezone.now(), status__in=FORM_PRINTABLE).exists()
     return _("Registration has closed for an exam you registered for: your photo can no longer be changed.") \
         if locked else None
 
@@ -153,7 +152,9 @@ def paid_order_of(enrollment: Enrollment):
 
 def my_exams(user) -> list[dict]:
     """我的考试: every enrollment that got as far as confirmation, with tickets, scores and reviews."""
-    from .models import EnrollmentStatus as S, ScoreReview
+    from . import states
+    from .models import EnrollmentStatus as S
+    from .models import ScoreReview
 
     rows = []
     enrollments = (Enrollment.objects.filter(candidate=user)
@@ -163,8 +164,7 @@ def my_exams(user) -> list[dict]:
         reviews = {r.ticket_id: r for r in ScoreReview.objects.filter(ticket__in=tickets).order_by("created_at")}
         rows.append({"enrollment": enrollment, "tickets": [(t, getattr(t, "score", None), reviews.get(t.pk))
                                                            for t in tickets],
-                     "can_print_ticket": bool(tickets) and enrollment.status == S.ENROLLED
-                     and enrollment.exam.ticket_printing_is_open(),
-                     "can_print_form": enrollment.status in (S.CONFIRMED, S.IN_REVIEW, S.PENDING_PAYMENT, S.ENROLLED),
-                     "can_review": bool(tickets) and enrollment.exam.score_review_is_open()})
+                     "can_print_ticket": states.may_print_tickets(enrollment, tickets),
+                     "can_print_form": states.may_print_form(enrollment),
+                     "can_review": states.may_request_score_review(enrollment, tickets)})
     return rows

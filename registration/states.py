@@ -75,6 +75,27 @@ ENROLLMENT = Workflow(
 )
 
 
+
+# What a candidate may print or ask for: no change of state, but one rule that the pages, the
+# selectors and the PDF views all ask instead of repeating it.
+FORM_PRINTABLE = (S.CONFIRMED, S.IN_REVIEW, S.PENDING_PAYMENT, S.ENROLLED)
+
+
+def may_print_form(enrollment) -> bool:
+    """打印报名表: once the registration is confirmed (and while it stands)."""
+    return enrollment.status in FORM_PRINTABLE
+
+
+def may_print_tickets(enrollment, tickets) -> bool:
+    """打印准考证: a paid registration with allocated tickets, in the printing window."""
+    return bool(tickets) and enrollment.status == S.ENROLLED and enrollment.exam.ticket_printing_is_open()
+
+
+def may_request_score_review(enrollment, tickets) -> bool:
+    """申请成绩复核: with a ticket, in the review window."""
+    return bool(tickets) and enrollment.exam.score_review_is_open()
+
+
 def transition(enrollment: Enrollment, new: str, *, actor, reason: str = "", **fields) -> None:
     """The action that moves `enrollment` from its current state to `new`, carried out as `actor`
     (for callers that know the target rather than the action's name)."""

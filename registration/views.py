@@ -14,7 +14,7 @@ from exams import catalogue
 from exams.models import Exam, ExamStatus
 from photos import selectors as photo_selectors
 
-from . import documents, forms, selectors, services
+from . import documents, forms, selectors, services, states
 from .exceptions import InvalidChoice, NoSeatsInArea, StepMissing
 from .models import EnrollmentStatus
 from .states import ENROLLMENT
@@ -231,10 +231,6 @@ def my_exams(request):
     return render(request, "registration/my_exams.html", {"rows": selectors.my_exams(request.user)})
 
 
-PRINTABLE_FORM = (EnrollmentStatus.CONFIRMED, EnrollmentStatus.IN_REVIEW, EnrollmentStatus.PENDING_PAYMENT,
-                  EnrollmentStatus.ENROLLED)
-
-
 def _pdf(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
@@ -246,7 +242,7 @@ def _pdf(data: bytes, filename: str) -> HttpResponse:
 def registration_form_pdf(request, pk):
     """打印报名表 (and receipt), after confirmation."""
     enrollment = selectors.enrollment_for_user(pk, request.user)
-    if enrollment.status not in PRINTABLE_FORM:
+    if not states.may_print_form(enrollment):
         messages.error(request, _("The registration form can be printed after you confirm your registration."))
         return redirect("registration:enrollment-progress", enrollment.pk)
     return _pdf(documents.registration_form(enrollment, selectors.choices_of(enrollment),
@@ -258,7 +254,7 @@ def admission_ticket_pdf(request, pk):
     """打印准考证: only in the print window, only with allocated tickets."""
     enrollment = selectors.enrollment_for_user(pk, request.user)
     tickets = selectors.tickets_of(enrollment) if enrollment.status == EnrollmentStatus.ENROLLED else []
-    if not enrollment.exam.ticket_printing_is_open() or not tickets:
+    if not states.may_print_tickets(enrollment, tickets):
         messages.error(request, _("Admission tickets can be printed only in the printing window, after seats "
                                   "are allocated."))
         return redirect("registration:my-exams")
