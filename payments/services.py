@@ -57,9 +57,9 @@ def order_create(*, enrollment: Enrollment, actor, provider: str) -> Order:
     try:
         with transaction.atomic():
             locked = registration_services.enrollment_lock(enrollment)
-            existing = Order.objects.filter(enrollment=locked, status=O.PENDING).order_by("pk").first()
-            if existing:
-                return existing
+            pending = Order.objects.filter(enrollment=locked, status=O.PENDING)
+            if pending.exists():  # a double click: the unpaid order, read in full only then
+                return pending.order_by("pk").first()
             choices = registration_selectors.choices_of(locked)
             quota_ids = None
             if locked.status == EnrollmentStatus.CONFIRMED:  # sold out: refuse before writing
