@@ -263,6 +263,49 @@ def perform(obj, action_name: str, **kwargs) -> Action:
     return workflow_for(obj).perform(obj, action_name, **kwargs)
 
 
+# --------------------------------------------------------------------------- assignments
+
+
+def assign(obj, *, assignee, actor, stage: str, due_at=None):
+    """分配: give `obj` to `assignee` to act on at `stage` (an expert to evaluate an application);
+    one open assignment per person and stage, audited."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Assignment
+
+    with transaction.atomic():
+        assignment, created = Assignment.objects.get_or_create(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk), stage=stage,
+            assignee=assignee, done_at=None, defaults={"assigned_by": actor, "due_at": due_at})
+        if created:
+            audit_log(actor=actor, action="assignment.created", obj=obj,
+                      after={"stage": stage, "assignee": assignee.get_username(), "due_at": due_at})
+    return assignment
+
+
+def assignment_done(obj, *, assignee, stage: str) -> None:
+    """The assignee acted at `stage`: their open assignment is closed (called by the chain's service)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Assignment
+
+    Assignment.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk),
+                              stage=stage, assignee=assignee, done_at=None).update(done_at=timezone.now())
+
+
+def assigned(stage: str, label: str = "") -> Relation:
+    """The party "whoever holds an open assignment of the object at `stage`" (e.g. the assigned expert)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Assignment
+
+    def holds(obj, user) -> bool:
+        return Assignment.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk),
+                                         stage=stage, assignee=user, done_at=None).exists()
+
+    return Relation(label or f"assigned at stage {stage}", holds)
+
+
 # --------------------------------------------------------------------------- reviews and notices
 
 

@@ -257,3 +257,20 @@ def test_the_docs_table_is_the_declarations():
     assert START in text and END in text, "docs/architecture.md needs the generated workflow table"
     shown = text.split(START, 1)[1].split(END, 1)[0].strip()
     assert shown == table_markdown().strip(), "run: python manage.py workflow_table --write"
+
+
+def test_an_assignment_makes_its_holder_a_party_until_done(cast):
+    """The review chains give an object to an expert: `assigned(stage)` is who may act on it."""
+    from core.workflow import assign, assigned, assignment_done
+    from photos.models import PhotoStatus
+
+    photo = MAKERS["photo"](PhotoStatus.MANUAL_REVIEW, cast.owner)
+    expert, boss = UserFactory(username="expert"), cast.people["superuser"]
+    party = assigned("evaluation", "the assigned expert")
+    assert not party.allows(photo, expert)
+    assign(photo, assignee=expert, actor=boss, stage="evaluation")
+    assign(photo, assignee=expert, actor=boss, stage="evaluation")  # twice: still one
+    assert party.allows(photo, expert) and not party.allows(photo, cast.people["another candidate"])
+    assert AuditEntry.objects.filter(action="assignment.created", object_id=str(photo.pk)).count() == 1
+    assignment_done(photo, assignee=expert, stage="evaluation")
+    assert not party.allows(photo, expert)
