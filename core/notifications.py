@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
@@ -30,6 +31,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from .audit import audit_log
+from .cache import UNREACHABLE
 from .exceptions import DomainError
 from .models import Channel, Notification, NotificationPreference
 
@@ -54,6 +56,7 @@ def notify(*, recipients: Iterable, kind: str, subject: str, body: str, params: 
     target = {"content_type": ContentType.objects.get_for_model(obj), "object_id": int(obj.pk)} if obj else {}
     rows = Notification.objects.bulk_create(
         [Notification(recipient=user, kind=kind, texts=texts, url=url, **target) for user in users])
+    _forget_unread_now_and_on_commit([user.pk for user in users])
     channels = set(channels)
     if channels:
         preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=[u.pk for u in users])}
@@ -72,12 +75,15 @@ def notification_open(*, notification: Notification, actor) -> Notification:
         now = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
         notification.read_at = now
+        _forget_unread_now_and_on_commit([actor.pk])
     return notification
 
 
 def notifications_mark_all_read(*, user) -> int:
     """全部标为已读: every unread notice of the user; returns how many there were."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    _forget_unread_now_and_on_commit([user.pk])
+    return marked
 
 
 def notification_preferences_set(*, user, email: bool, sms: bool, language: str, actor=None) -> NotificationPreference:
@@ -108,11 +114,47 @@ def inbox(user) -> models.QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
 
 
+# The badge is on every page of a logged-in user: its count is kept in the cache, forgotten when a
+# notice arrives or is read (after the commit), and lives at most a minute (a count read just before
+# a notice's commit and stored just after it is corrected within that minute).
+UNREAD_TTL = 60
+
+
+def _unread_key(user_id: int) -> str:
+    return f"unread:{user_id}"
+
+
+def _forget_unread(user_ids: list[int]) -> None:
+    try:
+        cache.delete_many([_unread_key(pk) for pk in user_ids])
+    except UNREACHABLE:  # Redis down: the counts expire within UNREAD_TTL anyway
+        pass
+
+
+def _forget_unread_now_and_on_commit(user_ids: list[int]) -> None:
+    """Now, so this request's next page counts afresh; after the commit too, in case another request
+    stored the old count in between."""
+    _forget_unread(user_ids)
+    transaction.on_commit(functools.partial(_forget_unread, user_ids))
+
+
 def unread_count(user) -> int:
-    """One COUNT over the partial index of unread notices (the badge on every page)."""
+    """The badge: unread notices, from the cache, else one COUNT over the partial index of unread
+    notices (also when the cache cannot be reached)."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    key = _unread_key(user.pk)
+    try:
+        count = cache.get(key)
+    except UNREACHABLE:
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        try:
+            cache.set(key, count, UNREAD_TTL)
+        except UNREACHABLE:
+            pass
+    return count
 
 
 def notification_for(user, pk: int) -> Notification | None:

@@ -222,15 +222,20 @@ def test_each_user_sees_their_own_unread_count_on_every_page():
             assert f'href="{INBOX}" data-testid="inbox-link"' in pages[third]
 
 
-def test_the_badge_costs_one_query_and_none_for_visitors(client):
+def test_the_badge_costs_one_query_then_none_until_a_notice_arrives_and_none_for_visitors(client, on_commit):
     user = UserFactory()
     send(user)
     client.force_login(user)
-    client.get("/")
     with CaptureQueriesContext(connection) as captured:
         assert badge(client.get("/").content.decode()) == "1"
     asked = [q["sql"] for q in captured.captured_queries if "core_notification" in q["sql"]]
     assert len(asked) == 1 and "COUNT" in asked[0].upper()
+    with CaptureQueriesContext(connection) as captured:  # the count is kept in the cache
+        assert badge(client.get("/").content.decode()) == "1"
+    assert not [q for q in captured.captured_queries if "core_notification" in q["sql"]]
+    with on_commit():
+        send(user)  # a new notice: the kept count is forgotten
+    assert badge(client.get("/").content.decode()) == "2"
     anonymous = Client()
     with CaptureQueriesContext(connection) as captured:
         anonymous.get("/")
