@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from core.workflow import can
 from registration import selectors as registration_selectors
 from registration.forms import AreaForm
 from registration.models import EnrollmentStatus
@@ -37,11 +38,15 @@ def payment_page(request, pk):
     """缴费页面: area, subjects, fees, total, refund window and the warnings, then 网上支付."""
     enrollment = _enrollment(request, pk)
     choices = registration_selectors.choices_of(enrollment)
+    order = selectors.open_order(enrollment)
     return render(request, "payments/payment_page.html", {
         "enrollment": enrollment, "exam": enrollment.exam, "choices": choices,
-        "total": registration_selectors.total_fee(choices), "order": selectors.open_order(enrollment),
+        "total": registration_selectors.total_fee(choices), "order": order,
         "paid_order": selectors.paid_order(enrollment), "providers": providers.enabled(),
         "orders": selectors.orders_of(enrollment),
+        # What the page offers is what the workflow allows this candidate now.
+        "can_order": can(enrollment, request.user, "take_seats"),
+        "can_cancel": order is not None and can(order, request.user, "cancel"),
     })
 
 
