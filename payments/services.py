@@ -22,7 +22,13 @@ from registration import services as registration_services
 from registration.models import Enrollment, EnrollmentStatus
 
 from . import notices, providers
-from .exceptions import OrderChanged, OrderNotPayable, PaymentRejected, RefundChanged, RefundNotAllowed
+from .exceptions import (
+    OrderChanged,
+    OrderNotPayable,
+    PaymentRejected,
+    RefundChanged,
+    RefundNotAllowed,
+)
 from .models import (
     Invoice,
     InvoiceCounter,
@@ -36,7 +42,7 @@ from .models import (
     RefundKind,
     RefundStatus,
 )
-from .states import ORDER, REFUND
+from .states import ORDER, REFUND, refund_window_open
 
 logger = logging.getLogger(__name__)
 O = OrderStatus
@@ -283,11 +289,6 @@ def _refund_create(*, order: Order, payment: Payment, kind: str, actor) -> Refun
     return refund
 
 
-def refund_window_open(exam, now=None) -> bool:
-    now = now or timezone.now()
-    return bool(exam.refund_opens_at and exam.refund_closes_at and exam.refund_opens_at <= now < exam.refund_closes_at)
-
-
 def refund_request(*, enrollment: Enrollment, actor) -> Refund:
     """申请退款: full amount, in the refund window, once per person per exam. The seats go back at once."""
     if not refund_window_open(enrollment.exam):
@@ -303,8 +304,9 @@ def refund_request(*, enrollment: Enrollment, actor) -> Refund:
                 raise RefundNotAllowed(_("You have already used your one refund for this exam."))
             payment = order.payments.filter(outcome__in=[NotificationOutcome.CREDITED,
                                                          NotificationOutcome.LATE_CREDITED]).get()
-            refund = _refund_create(order=order, payment=payment, kind=RefundKind.CANDIDATE, actor=actor)
+            # The order's action first: its guard (window, one refund per exam) sees no refund yet.
             ORDER.perform(order, "start_refund", actor=actor, reason="refund requested")
+            refund = _refund_create(order=order, payment=payment, kind=RefundKind.CANDIDATE, actor=actor)
             Invoice.objects.filter(order=order, status=InvoiceStatus.ISSUED).update(
                 status=InvoiceStatus.VOIDED, voided_at=timezone.now())
             # Last: the seats go back, and the quota rows stay locked only until the commit.

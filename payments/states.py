@@ -7,17 +7,33 @@ A payment received (payments.models.Payment) has no states: it is an append-only
 transaction with its outcome (credited, credited late, refunded late, rejected), written once by
 `payment_record`; what happens next is an order action or a refund. An invoice is issued once and
 voided with the refund request (payments.services.refund_request)."""
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.workflow import SYSTEM, Action, HasPerm, Relation, Workflow
 
 from .exceptions import OrderChanged, OrderNotPayable, RefundChanged, RefundNotAllowed
-from .models import Order, OrderStatus, Refund, RefundStatus
+from .models import Order, OrderStatus, Refund, RefundKind, RefundStatus
 
 O = OrderStatus
 R = RefundStatus
 
 CANDIDATE = Relation("the candidate", lambda obj, user: obj.candidate_id == user.pk)
+
+
+def refund_window_open(exam, now=None) -> bool:
+    now = now or timezone.now()
+    return bool(exam.refund_opens_at and exam.refund_closes_at and exam.refund_opens_at <= now < exam.refund_closes_at)
+
+
+def _refund_allowed(order) -> str | None:
+    """每人只有一次退费机会, in the refund window."""
+    if not refund_window_open(order.exam):
+        return _("Refunds can only be requested in the refund window.")
+    if Refund.objects.filter(candidate_id=order.candidate_id, exam_id=order.exam_id, kind=RefundKind.CANDIDATE).exists():
+        return _("You have already used your one refund for this exam.")
+    return None
 
 ORDER = Workflow(
     name="order",
@@ -33,7 +49,8 @@ ORDER = Workflow(
         Action("expire", gettext_lazy("Unpaid in time"), (O.PENDING,), O.EXPIRED, SYSTEM),
         # Money that arrives after the order closed, while the same seats are still free.
         Action("pay_late", gettext_lazy("Paid late (seats taken again)"), (O.CANCELLED, O.EXPIRED), O.PAID, SYSTEM),
-        Action("start_refund", gettext_lazy("Request the refund"), (O.PAID,), O.REFUNDING, CANDIDATE),
+        Action("start_refund", gettext_lazy("Request the refund"), (O.PAID,), O.REFUNDING, CANDIDATE,
+               guard=_refund_allowed),
         Action("complete_refund", gettext_lazy("Refunded by the platform"), (O.REFUNDING,), O.REFUNDED, SYSTEM),
     ],
 )

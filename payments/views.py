@@ -17,6 +17,7 @@ from registration.models import EnrollmentStatus
 
 from . import providers, selectors, services
 from .models import OrderStatus
+from .states import ORDER
 
 logger = logging.getLogger(__name__)
 
@@ -199,8 +200,10 @@ def refund(request, pk):
         else:
             messages.success(request, _("Your refund request was submitted. Refunds can take some time."))
             return redirect("payments:refund", enrollment.pk)
+    start = ORDER.action("start_refund")
     return render(request, "payments/refund.html", {
         "enrollment": enrollment, "exam": enrollment.exam, "order": order,
         "refund": selectors.refund_of(request.user, enrollment.exam),
-        "window_open": services.refund_window_open(enrollment.exam),
+        # What the page offers is what the workflow allows; otherwise it says why not.
+        "refund_refusal": start.refusal(order, request.user, order.status) if order else None,
     }, status=status)
