@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.exceptions import DomainError
+from core.workflow import StaleState
 
 from .exceptions import QuotaRuleViolation, SeatsBusy, SeatsExhausted
 from .models import ReleaseStatus, SeatQuota, SeatRelease
@@ -159,11 +160,14 @@ def quota_release_seats(*, quota: SeatQuota, seats: int, actor, release_at=None)
 
 def _apply_release(release_id: int, *, actor=None) -> bool:
     """Apply one scheduled release exactly once: the status flip is the guard."""
-    now = timezone.now()
+    from .states import SEAT_RELEASE
+
     release = SeatRelease.objects.get(pk=release_id)
-    flipped = SeatRelease.objects.filter(pk=release_id, status=ReleaseStatus.SCHEDULED).update(
-        status=ReleaseStatus.APPLIED, applied_at=now)
-    if not flipped:
+    if release.status != ReleaseStatus.SCHEDULED:
+        return False
+    try:
+        SEAT_RELEASE.perform(release, "apply", actor=actor, fields={"applied_at": timezone.now()})
+    except StaleState:  # another worker applied it first
         return False
     quota = SeatQuota.objects.select_for_update().get(pk=release.quota_id)  # the audit shows true figures
     SeatQuota.objects.filter(pk=quota.pk).update(capacity=F("capacity") + release.seats)
@@ -203,13 +207,19 @@ def quota_set_capacity(*, quota: SeatQuota, capacity: int, actor) -> None:
 
 def release_cancel(*, release: SeatRelease, actor) -> bool:
     """Cancel a scheduled release; one already applied stays applied."""
+    from .states import SEAT_RELEASE
+
     with transaction.atomic():
-        changed = SeatRelease.objects.filter(pk=release.pk, status=ReleaseStatus.SCHEDULED).update(
-            status=ReleaseStatus.CANCELLED)
-        if changed:
-            audit_log(actor=actor, action="quota.release_cancelled", obj=release.quota,
-                      after={"release": release.pk, "seats": release.seats})
-    return bool(changed)
+        current = SeatRelease.objects.select_related("quota").get(pk=release.pk)
+        if current.status != ReleaseStatus.SCHEDULED:
+            return False
+        try:
+            SEAT_RELEASE.perform(current, "cancel", actor=actor)
+        except StaleState:
+            return False
+        audit_log(actor=actor, action="quota.release_cancelled", obj=current.quota,
+                  after={"release": current.pk, "seats": current.seats})
+    return True
 
 
 def quota_create(*, quota: SeatQuota, actor) -> SeatQuota:

@@ -4,9 +4,9 @@ registered, or cancel it."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.workflow import Action, HasPerm, Workflow
+from core.workflow import SYSTEM, Action, HasPerm, StaleState, Workflow
 
-from .models import Exam, ExamStatus
+from .models import Exam, ExamStatus, ReleaseStatus, SeatRelease
 
 E = ExamStatus
 EDITOR = HasPerm("exams.change_exam")
@@ -28,5 +28,22 @@ EXAM = Workflow(
                guard=_nobody_registered),
         Action("cancel", gettext_lazy("Cancel the exam"), (E.DRAFT, E.PUBLISHED), E.CANCELLED, EDITOR,
                reason_required=True),
+    ],
+)
+
+
+R = ReleaseStatus
+
+# 名额释放: seats added to a quota now or at a set time (applied once by beat, or at once when due).
+SEAT_RELEASE = Workflow(
+    name="seat_release",
+    model=SeatRelease,
+    states=ReleaseStatus,
+    stale=StaleState,
+    actions=[
+        Action("apply", gettext_lazy("Apply the release"), (R.SCHEDULED,), R.APPLIED,
+               SYSTEM | HasPerm("exams.add_seatrelease")),
+        Action("cancel", gettext_lazy("Cancel the release"), (R.SCHEDULED,), R.CANCELLED,
+               HasPerm("exams.change_seatrelease")),
     ],
 )

@@ -106,6 +106,16 @@ def _exam(status, owner):
     return Exam.objects.get(pk=exam.pk)
 
 
+def _seat_release(status, owner):
+    from exams import demo
+    from exams.models import SeatQuota, SeatRelease
+
+    demo.seed()
+    release = SeatRelease.objects.create(quota=SeatQuota.objects.first(), seats=5, release_at=timezone.now())
+    SeatRelease.objects.filter(pk=release.pk).update(status=status)
+    return SeatRelease.objects.get(pk=release.pk)
+
+
 # One maker per declared machine: (status, owner) -> a saved object in that state owned by `owner`.
 MAKERS = {
     "enrollment": _enrollment,
@@ -115,6 +125,7 @@ MAKERS = {
     "score_review": _score_review,
     "roster_export": _roster_export,
     "exam": _exam,
+    "seat_release": _seat_release,
 }
 
 

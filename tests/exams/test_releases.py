@@ -26,7 +26,17 @@ def capacity_of(quota) -> int:
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(is_staff=True)
+    return release_staff()
+
+
+def release_staff():
+    """A staff member who may release and cancel seats (the workflow core checks who acts)."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="exams", codename__in=["add_seatrelease", "change_seatrelease"]))
+    return user
 
 
 def test_a_release_without_a_time_adds_the_seats_at_once(staff):
@@ -189,7 +199,7 @@ def test_workers_applying_due_releases_at_the_same_moment_apply_each_exactly_onc
 def test_the_audit_trail_of_simultaneous_releases_adds_up(monkeypatch):
     """Staff release 3 seats now while the beat job applies a scheduled batch of 5 to the same quota."""
     quota = SeatQuotaFactory(capacity=10)
-    staff = UserFactory(is_staff=True)
+    staff = release_staff()
     SeatReleaseFactory(quota=quota, seats=5, release_at=timezone.now() - datetime.timedelta(minutes=1))
     start = threading.Barrier(2)
     # Meet just before the capacity UPDATE, so both have read the quota before either commits when
@@ -232,3 +242,15 @@ def test_the_audit_trail_of_simultaneous_releases_adds_up(monkeypatch):
     assert trail[0][0] == 10
     assert trail[0][1] == trail[1][0], f"the second entry does not start where the first ended: {trail}"
     assert trail[1][1] == 18
+
+
+def test_staff_who_may_not_cancel_releases_are_refused_by_the_service(staff):
+    from core.exceptions import DomainError
+
+    quota = SeatQuotaFactory()
+    release = services.quota_release_seats(quota=quota, seats=2, actor=staff,
+                                           release_at=timezone.now() + datetime.timedelta(hours=1))
+    with pytest.raises(DomainError):
+        services.release_cancel(release=release, actor=UserFactory(is_staff=True))
+    release.refresh_from_db()
+    assert release.status == "scheduled"
