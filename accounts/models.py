@@ -297,6 +297,23 @@ class SmsMessage(models.Model):
         return f"{self.mobile}: {self.text[:30]}"
 
 
+class OutboxEmail(models.Model):
+    """The outbox mail backend's sent e-mails (accounts.mail): what the demo's outbox page shows."""
+
+    to = models.TextField(_("to"))
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("e-mail (outbox)")
+        verbose_name_plural = _("e-mail outbox")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.to}: {self.subject[:30]}"
+
+
 class DishonestRecord(TimeStampedModel):
     """失信人员 (SPEC A10): a listed person sees a warning and the enrollment goes to manual review."""
 

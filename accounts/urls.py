@@ -30,5 +30,6 @@ urlpatterns = [
     path("profile/qualifications/add/", views.qualification_edit, name="qualification-add"),
     path("profile/qualifications/<int:pk>/", views.qualification_edit, name="qualification-edit"),
     path("profile/qualifications/<int:pk>/delete/", views.qualification_delete, name="qualification-delete"),
-    path("dev/sms-outbox/", views.sms_outbox, name="sms-outbox"),
+    path("dev/outbox/", views.outbox, name="outbox"),
+    path("dev/sms-outbox/", views.outbox, name="sms-outbox"),
 ]

@@ -20,7 +20,8 @@ from core.masking import mask_mobile, mask_username
 
 from . import forms, services
 from .exceptions import DuplicateAccount
-from .models import CodeChannel, CodePurpose, EducationRecord, FailureKind, Qualification, SmsMessage, User, UserKind
+from .models import (CodeChannel, CodePurpose, EducationRecord, FailureKind, OutboxEmail, Qualification, SmsMessage,
+                     User, UserKind)
 
 SIGNUP_KEY = "signup"
 RECOVER_KEY = "recover_user"
@@ -446,8 +447,13 @@ def qualification_delete(request, pk):
 # --------------------------------------------------------------------------- demo
 
 
-def sms_outbox(request):
-    """Demo only (DEBUG): the latest texts the outbox backend 'sent', so a visitor can read codes."""
-    if not settings.DEBUG or settings.SMS_BACKEND != "accounts.sms.OutboxBackend":
+def outbox(request):
+    """Demo only (DEBUG): the latest texts and e-mails the outbox backends 'sent', so a visitor can
+    read codes and follow verification and reset links."""
+    sms = settings.SMS_BACKEND == "accounts.sms.OutboxBackend"
+    mail = settings.EMAIL_BACKEND == "accounts.mail.OutboxBackend"
+    if not settings.DEBUG or not (sms or mail):
         raise Http404
-    return render(request, "accounts/sms_outbox.html", {"sent": SmsMessage.objects.all()[:20]})
+    return render(request, "accounts/sms_outbox.html", {
+        "sent": SmsMessage.objects.all()[:20] if sms else None,
+        "mails": OutboxEmail.objects.all()[:20] if mail else None})

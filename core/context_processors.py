@@ -12,6 +12,7 @@ def site(request):
         # The sandbox payment platform moves no money: every page says so while it is on.
         "payment_sandbox": settings.PAYMENT_SANDBOX_ENABLED,
         "debug_outbox": settings.DEBUG and settings.SMS_BACKEND == "accounts.sms.OutboxBackend",
+        "debug_mail_outbox": settings.DEBUG and settings.EMAIL_BACKEND == "accounts.mail.OutboxBackend",
     }
 
 

@@ -23,7 +23,7 @@ except ValueError as exc:
 EMAIL_CONFIG = env.email_url("EMAIL_URL")
 vars().update(EMAIL_CONFIG)
 NOT_DELIVERING_MAIL = {"django.core.mail.backends." + name + ".EmailBackend"
-                       for name in ("console", "dummy", "filebased", "locmem")}
+                       for name in ("console", "dummy", "filebased", "locmem")} | {"accounts.mail.OutboxBackend"}
 if EMAIL_CONFIG.get("EMAIL_BACKEND") in NOT_DELIVERING_MAIL:
     raise ImproperlyConfigured("EMAIL_URL must name a mail server that delivers (smtp://, smtp+tls://, smtp+ssl://) "
                                "in production, not " + EMAIL_CONFIG["EMAIL_BACKEND"].split(".")[-2] + ".")
