@@ -14,6 +14,8 @@ MESSAGES = {
     "face_too_small": _("The face is too small. Take the photo closer, head and shoulders only."),
     "background_not_uniform": _("The background is not a plain single colour."),
     "background_colour": _("The background must be red, white or blue."),
+    "background_busy": _("Objects, patterns or other colours show behind your head and shoulders. Take the photo "
+                         "in front of a plain red, white or blue wall or backdrop."),
     "too_dark": _("The photo is too dark."),
     "too_bright": _("The photo is overexposed (too bright)."),
     "blurry": _("The photo is blurred. Use a sharp photo."),

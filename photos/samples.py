@@ -61,6 +61,13 @@ def cat_photo() -> bytes:
     return jpeg(Image.fromarray(data.chelsea()).resize((600, 800)))
 
 
+def astronaut_photo() -> bytes:
+    """scikit-image's astronaut as it is: a good face, but a flag and a spacecraft behind her."""
+    from skimage import data
+
+    return jpeg(Image.fromarray(data.astronaut()))
+
+
 def png_named_jpg() -> bytes:
     buffer = io.BytesIO()
     portrait().save(buffer, "PNG")

@@ -132,35 +132,117 @@ def _crop_box(face, image_size, ratio: float) -> tuple[int, int, int, int] | Non
     return int(left), int(top), int(left + crop_w), int(top + crop_h)
 
 
-def _classify_background(pixels: np.ndarray) -> tuple[str | None, float]:
-    """The colour name of a patch of background pixels (RGB), and how uneven it is.
+# Around head and shoulders (SPEC B1: a plain red, white or blue background): a box four face widths
+# wide from above the hair to the shoulders, less the person's outline drawn from the face.
+AROUND_SIDE, AROUND_ABOVE, AROUND_BELOW = 2.0, 1.0, 1.6
+# Pixels this close to the outline (in face widths) are not judged: loose hair and shoulders wider
+# than the drawn outline are the person, not the wall.
+OUTLINE_MARGIN = 0.25
+# The background is judged at one scale whatever the photo's size, the face this many pixels wide:
+# the figures below mean the same for every photo, and a large photo costs no more than a small one.
+JUDGED_FACE_SIDE = 80
+# Fewer judged pixels than this (a tightly framed studio photo): too little wall to call it busy.
+MIN_BACKGROUND_PIXELS = 1500
+# A pixel differs from the wall when its colour is this far from the wall's median (CIELAB on
+# OpenCV's 8-bit scale; lightness counts half, so a soft shadow on a plain wall is still the wall).
+CLUTTER_DISTANCE = 30.0
+# Share of differing pixels, and of edge pixels, above which the background is busy; between the
+# "review" and "busy" figures staff decide. Measured on pictures like tests/photos/test_vetting.py's:
+# plain walls with a shadow, a vignette or JPEG quality 50 stay under 0.035 and 0.0015; scikit-image's
+# astronaut (a flag and a spacecraft) gives 0.19 and 0.035, a small picture frame beside the head
+# 0.085 and 0.012, a door at the side 0.27 and 0.017.
+CLUTTER_BUSY, CLUTTER_REVIEW = 0.10, 0.06
+EDGES_BUSY, EDGES_REVIEW = 0.007, 0.004
 
-    Median and median absolute deviation: a few strands of hair in the patch change nothing,
-    a patterned wall does."""
-    flat = pixels.reshape(-1, 3).astype(np.float32)
-    median = np.median(flat, axis=0)
-    spread = float(np.mean(1.4826 * np.median(np.abs(flat - median), axis=0)))
-    mean = median.astype(np.uint8).reshape(1, 1, 3)
+
+@dataclass(frozen=True)
+class Background:
+    colour: str | None
+    spread: float  # how uneven its colour is (robust: median absolute deviation)
+    clutter: float | None  # share of pixels unlike the wall; None: too little background to judge
+    edges: float | None  # share of edge pixels (objects, patterns, frames)
+
+    @property
+    def busy(self) -> bool:
+        return self.clutter is not None and (self.clutter > CLUTTER_BUSY or self.edges > EDGES_BUSY)
+
+    @property
+    def nearly_busy(self) -> bool:
+        return self.clutter is not None and (self.clutter > CLUTTER_REVIEW or self.edges > EDGES_REVIEW)
+
+
+def _person_outline(height: int, width: int, face) -> tuple[np.ndarray, np.ndarray]:
+    """The head (with hair), neck and shoulders drawn from the face box (x, y, w, h in the same
+    coordinates); and the same outline grown by OUTLINE_MARGIN. Masks of height × width."""
+    x, y, w, h = face
+    cx = x + w / 2
+    centre, axes = (int(cx), int(y + 0.4 * h)), (int(0.85 * w), int(1.05 * h))
+    shoulders = np.array([[cx - 0.5 * w, y + h], [cx + 0.5 * w, y + h], [cx + 1.7 * w, y + 1.7 * h],
+                          [cx + 1.7 * w, height], [cx - 1.7 * w, height], [cx - 1.7 * w, y + 1.7 * h]], np.int32)
+    person = np.zeros((height, width), np.uint8)
+    cv2.ellipse(person, centre, axes, 0, 0, 360, 255, -1)
+    cv2.fillPoly(person, [shoulders], 255)
+    grown = person.copy()
+    thickness = max(2, int(2 * OUTLINE_MARGIN * w))  # a line this thick spreads the margin both ways
+    cv2.ellipse(grown, centre, axes, 0, 0, 360, 255, thickness)
+    cv2.polylines(grown, [shoulders], True, 255, thickness)
+    return person > 0, grown > 0
+
+
+def _judge_background(array: np.ndarray, gray: np.ndarray, face) -> Background:
+    """The colour and evenness of the whole background around head and shoulders.
+
+    Median and median absolute deviation give the wall's colour and how uneven it is (a few strands
+    of hair change nothing, a patterned wall does); but they ignore anything covering less than half
+    of it, such as a flag beside the head. So the share of pixels unlike the wall and the share of
+    edge pixels are measured too, away from the person's outline."""
+    height, width = gray.shape
+    x, y, w, h = face
+    cx = x + w / 2
+    left, right = int(max(0, cx - AROUND_SIDE * w)), int(min(width, cx + AROUND_SIDE * w))
+    top, bottom = int(max(0, y - AROUND_ABOVE * h)), int(min(height, y + AROUND_BELOW * h))
+    rgb, grey = array[top:bottom, left:right], gray[top:bottom, left:right]
+    scale = min(1.0, JUDGED_FACE_SIDE / w)
+    if scale < 1.0:
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    face_here = ((x - left) * scale, (y - top) * scale, w * scale, h * scale)
+    person, near_person = _person_outline(rgb.shape[0], rgb.shape[1], face_here)
+    judged = ~near_person
+    enough = int(judged.sum()) >= MIN_BACKGROUND_PIXELS
+    if not enough:
+        judged = ~person
+    if not judged.any():  # the face fills the box: fall back to all of it
+        judged = np.ones_like(person)
+
+    pixels = rgb[judged].astype(np.float32)
+    median = np.median(pixels, axis=0)
+    spread = float(np.mean(1.4826 * np.median(np.abs(pixels - median), axis=0)))
+    colour = _colour_name(median)
+    if not enough:
+        return Background(colour, spread, None, None)
+
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[judged].astype(np.float32)
+    wall = np.median(lab, axis=0)
+    difference = (lab - wall) * np.array([0.5, 1.0, 1.0], np.float32)
+    clutter = float((np.einsum("ij,ij->i", difference, difference) > CLUTTER_DISTANCE ** 2).mean())
+    edge_map = cv2.Canny(cv2.GaussianBlur(grey, (5, 5), 0), 40, 100)
+    edges = float((edge_map[judged] > 0).mean())
+    return Background(colour, spread, clutter, edges)
+
+
+def _colour_name(median_rgb: np.ndarray) -> str | None:
+    """red, white or blue (or None) for a median background colour."""
+    mean = median_rgb.astype(np.uint8).reshape(1, 1, 3)
     hue, sat, val = (int(v) for v in cv2.cvtColor(mean, cv2.COLOR_RGB2HSV)[0, 0])
     if sat < 40 and val > 185:
-        return "white", spread
+        return "white"
     if sat > 80 and val > 60 and (hue <= 10 or hue >= 165):
-        return "red", spread
+        return "red"
     if sat > 60 and val > 60 and 95 <= hue <= 130:
-        return "blue", spread
-    return None, spread
-
-
-def _background_patches(array: np.ndarray, face) -> np.ndarray:
-    """Pixels above the head and beside it, inside the crop."""
-    height, width, _ = array.shape
-    x, y, w, h = face
-    top = array[: max(1, int(y - 0.35 * h)), :]
-    margin = max(1, int(0.06 * width))
-    left = array[: int(y + h * 0.3), :margin]
-    right = array[: int(y + h * 0.3), width - margin:]
-    parts = [p.reshape(-1, 3) for p in (top, left, right) if p.size]
-    return np.concatenate(parts) if parts else array.reshape(-1, 3)
+        return "blue"
+    return None
 
 
 def _encode_near(image: Image.Image, target: int) -> tuple[bytes, int]:
@@ -202,20 +284,26 @@ def vet(data: bytes, profile: Profile) -> Result:
         if box is None:
             raise _Reject("face_too_close")
         crop = array[box[1]:box[3], box[0]:box[2]]
-        face_in_crop = (face[0] - box[0], face[1] - box[1], face[2], face[3])
         metrics["face_width_ratio"] = round(face[2] / (box[2] - box[0]), 3)
         if face[2] < 60:
             raise _Reject("face_too_small")
 
         reasons, borderline = [], []
-        colour, spread = _classify_background(_background_patches(crop, face_in_crop))
-        metrics.update(background=colour, background_spread=round(spread, 1))
-        if spread > 30:
+        background = _judge_background(array, gray, face)
+        metrics.update(background=background.colour, background_spread=round(background.spread, 1))
+        if background.clutter is not None:
+            metrics.update(background_clutter=round(background.clutter, 3),
+                           background_edges=round(background.edges, 4))
+        if background.spread > 30:
             reasons.append("background_not_uniform")
-        elif colour not in profile.backgrounds:
+        elif background.busy:
+            reasons.append("background_busy")
+        elif background.colour not in profile.backgrounds:
             reasons.append("background_colour")
-        elif spread > 18:
+        elif background.spread > 18:
             borderline.append("background_not_uniform")
+        elif background.nearly_busy:
+            borderline.append("background_busy")
 
         fx, fy, fw, fh = face
         face_gray = gray[fy:fy + fh, fx:fx + fw]

@@ -9,9 +9,11 @@ from unittest import mock
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageEnhance, ImageFile, ImageFilter
+from django.conf import settings
+from django.utils import translation
+from PIL import Image, ImageDraw, ImageEnhance, ImageFile, ImageFilter
 
-from photos import samples, vetting
+from photos import reasons, samples, vetting
 from photos.services import vetting_profile
 
 KB = 1024
@@ -227,6 +229,59 @@ def test_background_not_uniform(ccaa):
     assert refused(jpeg(portrait("white", pattern=True)), ccaa) == ["background_not_uniform"]
 
 
+def test_a_flag_and_a_spacecraft_behind_the_person_are_refused(ccaa, cpta):
+    """scikit-image's astronaut: one sharp frontal face on a light backdrop, but a flag on one side and
+    a spacecraft on the other, both inside the head-and-shoulders frame. The standard crop alone
+    would not show them; the manuals ask for a plain background all the same."""
+    data = samples.astronaut_photo()
+    for profile in (ccaa, cpta):
+        assert refused(data, profile) == ["background_busy"]
+    with translation.override("en"):
+        message = reasons.describe(["background_busy"], settings.PHOTO_PROFILES["ccaa"])[0]
+    assert "behind your head and shoulders" in message and "plain red, white or blue" in message
+
+
+def with_object(image: Image.Image, box, fill) -> Image.Image:
+    """Something on the wall behind the person: a picture frame, a door, a poster."""
+    image = image.copy()
+    ImageDraw.Draw(image).rectangle(box, fill=fill, outline=(20, 20, 20), width=6)
+    return image
+
+
+@pytest.mark.parametrize("background, box, fill", [
+    ("white", (20, 60, 140, 260), (120, 80, 40)),  # a picture frame beside the head
+    ("white", (40, 120, 110, 220), (120, 80, 40)),  # a small one
+    ("white", (470, 0, 600, 800), (150, 110, 70)),  # a door at the side
+    ("blue", (470, 0, 600, 800), (150, 110, 70)),
+])
+def test_an_object_on_the_wall_beside_the_head_is_refused(ccaa, background, box, fill):
+    assert refused(jpeg(with_object(portrait(background), box, fill)), ccaa) == ["background_busy"]
+
+
+def shadowed(image: Image.Image) -> Image.Image:
+    """The person's soft shadow on the wall behind them."""
+    shadow = Image.new("L", image.size, 0)
+    ImageDraw.Draw(shadow).ellipse((150, 120, 520, 800), fill=70)
+    shadow = np.asarray(shadow.filter(ImageFilter.GaussianBlur(40)), np.float32)[..., None]
+    return Image.fromarray(np.clip(np.asarray(image, np.float32) - shadow, 0, 255).astype(np.uint8))
+
+
+def vignetted(image: Image.Image, strength=84) -> Image.Image:
+    """Darker towards the corners, as a phone's lens makes a plain wall."""
+    array = np.asarray(image, np.float32)
+    height, width = array.shape[:2]
+    rows, cols = np.mgrid[0:height, 0:width]
+    distance = np.sqrt(((cols - width / 2) / width) ** 2 + ((rows - height / 2) / height) ** 2)
+    return Image.fromarray(np.clip(array - strength * distance[..., None], 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("background", ["white", "blue", "red"])
+def test_a_plain_wall_with_a_shadow_a_vignette_or_heavy_compression_is_still_approved(ccaa, background):
+    for data in (jpeg(shadowed(portrait(background))), jpeg(vignetted(portrait(background))),
+                 jpeg(samples.portrait(background, noise=10), 50)):
+        assert_standard_photo(vetting.vet(data, ccaa), ccaa)
+
+
 def test_background_colour_green(ccaa):
     assert refused(jpeg(portrait("green")), ccaa) == ["background_colour"]
 
@@ -269,7 +324,8 @@ def test_every_refusal_code_has_a_message():
     from photos.reasons import MESSAGES
 
     codes = {"file_too_small", "not_jpeg", "truncated", "too_many_pixels", "dimensions_too_small", "no_face",
-             "several_faces", "background_not_uniform", "background_colour", "too_dark", "too_bright", "blurry"}
+             "several_faces", "background_not_uniform", "background_busy", "background_colour", "too_dark",
+             "too_bright", "blurry"}
     assert codes <= set(MESSAGES)
 
 
