@@ -22,6 +22,16 @@ class OrderChanged(StaleState):
     default_message = _("This order was changed meanwhile. Reload the page.")
 
 
+class InvoiceNotChangeable(DomainError):
+    pass
+
+
+class InvoiceChanged(StaleState):
+    """The invoice was voided by another request after it was read."""
+
+    default_message = _("This invoice was changed meanwhile. Reload the page.")
+
+
 class RefundChanged(StaleState):
     """Another worker or staff member changed the refund after it was read."""
 

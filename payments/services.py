@@ -42,7 +42,7 @@ from .models import (
     RefundKind,
     RefundStatus,
 )
-from .states import ORDER, REFUND, refund_window_open
+from .states import INVOICE, ORDER, REFUND, refund_window_open
 
 logger = logging.getLogger(__name__)
 O = OrderStatus
@@ -307,8 +307,10 @@ def refund_request(*, enrollment: Enrollment, actor) -> Refund:
             # The order's action first: its guard (window, one refund per exam) sees no refund yet.
             ORDER.perform(order, "start_refund", actor=actor, reason="refund requested")
             refund = _refund_create(order=order, payment=payment, kind=RefundKind.CANDIDATE, actor=actor)
-            Invoice.objects.filter(order=order, status=InvoiceStatus.ISSUED).update(
-                status=InvoiceStatus.VOIDED, voided_at=timezone.now())
+            invoice = Invoice.objects.filter(order=order, status=InvoiceStatus.ISSUED).first()
+            if invoice is not None:
+                INVOICE.perform(invoice, "void", actor=None, fields={"voided_at": timezone.now()},
+                                audit_extra={"refund": refund.pk})
             # Last: the seats go back, and the quota rows stay locked only until the commit.
             registration_services.enrollment_refund_seats(enrollment=enrollment, actor=actor)
     except IntegrityError as exc:  # two requests at once: the constraint lets one through

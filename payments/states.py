@@ -5,16 +5,17 @@ the actions out with `ORDER.perform(order, "<action>", actor=…)` / `REFUND.per
 
 A payment received (payments.models.Payment) has no states: it is an append-only row per platform
 transaction with its outcome (credited, credited late, refunded late, rejected), written once by
-`payment_record`; what happens next is an order action or a refund. An invoice is issued once and
-voided with the refund request (payments.services.refund_request)."""
+`payment_record`; what happens next is an order action or a refund. An invoice is issued once (with
+the payment) and voided with the refund request (INVOICE below)."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.workflow import SYSTEM, Action, HasPerm, Relation, Workflow
 
-from .exceptions import OrderChanged, OrderNotPayable, RefundChanged, RefundNotAllowed
-from .models import Order, OrderStatus, Refund, RefundKind, RefundStatus
+from .exceptions import (InvoiceChanged, InvoiceNotChangeable, OrderChanged, OrderNotPayable, RefundChanged,
+                         RefundNotAllowed)
+from .models import Invoice, InvoiceStatus, Order, OrderStatus, Refund, RefundKind, RefundStatus
 
 O = OrderStatus
 R = RefundStatus
@@ -74,5 +75,18 @@ REFUND = Workflow(
         # Staff ask for a failed refund to be sent now: it is queued for the worker, never sent in the request.
         Action("retry", gettext_lazy("Send the failed refund again"), (R.FAILED,), R.REQUESTED,
                HasPerm("payments.change_refund")),
+    ],
+)
+
+INVOICE = Workflow(
+    name="invoice",
+    model=Invoice,
+    states=InvoiceStatus,
+    refused=InvoiceNotChangeable,
+    stale=InvoiceChanged,
+    stale_message=InvoiceChanged.default_message,
+    actions=[
+        # With the refund request (payments.services.refund_request): the money goes back, the invoice is void.
+        Action("void", gettext_lazy("Voided with the refund"), (InvoiceStatus.ISSUED,), InvoiceStatus.VOIDED, SYSTEM),
     ],
 )

@@ -116,6 +116,16 @@ def _seat_release(status, owner):
     return SeatRelease.objects.get(pk=release.pk)
 
 
+def _invoice(status, owner):
+    from payments.models import Invoice
+
+    order = _order("paid", owner)
+    invoice = Invoice.objects.create(number=f"FP{order.pk:08d}", order=order, kind="personal", title="张三",
+                                     amount=order.amount)
+    Invoice.objects.filter(pk=invoice.pk).update(status=status)
+    return Invoice.objects.get(pk=invoice.pk)
+
+
 # One maker per declared machine: (status, owner) -> a saved object in that state owned by `owner`.
 MAKERS = {
     "enrollment": _enrollment,
@@ -126,6 +136,7 @@ MAKERS = {
     "roster_export": _roster_export,
     "exam": _exam,
     "seat_release": _seat_release,
+    "invoice": _invoice,
 }
 
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AuditEntry
 from exams.models import Area
 from payments import services
 from payments.exceptions import RefundNotAllowed
@@ -60,6 +61,8 @@ def test_refund_in_the_window_gives_the_seats_back_and_the_money_in_full(paid, c
     assert enrollment.status == "refunded"
     invoice = Invoice.objects.get(order=order)
     assert invoice.status == "voided" and invoice.voided_at is not None
+    voided = AuditEntry.objects.get(action="invoice.voided", object_id=str(invoice.pk))  # through the workflow core
+    assert (voided.before, voided.after) == ({"status": "issued"}, {"status": "voided", "refund": refund.pk})
     refund.refresh_from_db()
     assert (refund.kind, refund.amount, refund.status, refund.attempts) == ("candidate", Decimal("160.00"),
                                                                             "refunded", 1)
