@@ -15,5 +15,6 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", views.order_cancel, name="order-cancel"),
     path("orders/<str:number>/check/", views.order_check, name="order-check"),
     path("orders/<str:number>/return/", views.order_return, name="order-return"),
+    path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice-pdf"),
     path("notify/<str:provider>/", views.notify, name="notify"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from core.workflow import can
+from registration import documents
 from registration import selectors as registration_selectors
 from registration.forms import AreaForm
 from registration.models import EnrollmentStatus
@@ -40,15 +41,24 @@ def payment_page(request, pk):
     enrollment = _enrollment(request, pk)
     choices = registration_selectors.choices_of(enrollment)
     order = selectors.open_order(enrollment)
+    orders = selectors.orders_with_invoices(enrollment)
     return render(request, "payments/payment_page.html", {
         "enrollment": enrollment, "exam": enrollment.exam, "choices": choices,
         "total": registration_selectors.total_fee(choices), "order": order,
         "paid_order": selectors.paid_order(enrollment), "providers": providers.enabled(),
-        "orders": selectors.orders_of(enrollment),
+        "orders": orders, "invoices": [o.invoice_record for o in orders if o.invoice_record],
         # What the page offers is what the workflow allows this candidate now.
         "can_order": can(enrollment, request.user, "take_seats"),
         "can_cancel": order is not None and can(order, request.user, "cancel"),
     })
+
+
+@login_required
+def invoice_pdf(request, number):
+    """发票记录 as PDF, issued or voided: only for the candidate who paid (404 for anyone else)."""
+    invoice = selectors.invoice_for_user(number, request.user)
+    lines = invoice.order.lines.select_related("sitting", "subject")
+    return documents.pdf_response(documents.invoice_record(invoice, lines), f"发票记录-{invoice.number}.pdf")
 
 
 @login_required

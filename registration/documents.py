@@ -1,15 +1,19 @@
-"""PDF documents: the registration form with its receipt (报名表 / 回执) and the admission ticket
-(准考证), with Chinese text and the standard photo. A TrueType CJK font is embedded when one is
+"""PDF documents: the registration form with its receipt (报名表 / 回执), the admission ticket
+(准考证) and the invoice record of a paid order (发票记录), with Chinese text and the standard photo. A TrueType CJK font is embedded when one is
 installed (settings.PDF_FONT_PATHS); otherwise ReportLab's built-in CID font STSong-Light is used,
 which PDF readers render with their own Chinese font."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
@@ -26,6 +30,14 @@ RULES = [
     "3. 除规定文具外，手机等电子设备一律关机并存放在指定位置。",
     "4. 考生应遵守考场纪律，服从监考人员管理，违纪舞弊者按有关规定处理。",
 ]
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    """A document for its owner's eyes: shown inline, never stored by a shared cache."""
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @lru_cache(maxsize=1)
@@ -137,6 +149,102 @@ def admission_ticket(enrollment, tickets) -> bytes:
     for rule in RULES:
         y -= 6 * mm
         page.drawString(20 * mm, y, rule)
+    page.setFont(font_name(), 8)
+    page.drawString(20 * mm, 12 * mm, f"打印时间：{timezone.localtime():%Y-%m-%d %H:%M}")
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+PLACES = ("", "拾", "佰", "仟")
+GROUPS = ("", "万", "亿")
+INVOICE_KINDS = {"personal": "个人", "enterprise": "企业"}
+
+
+def _four_digits(group: int) -> str:
+    words, zero = "", False
+    for place in (3, 2, 1, 0):
+        digit = group // 10 ** place % 10
+        if digit == 0:
+            zero = bool(words)
+            continue
+        if zero:
+            words, zero = words + "零", False
+        words += DIGITS[digit] + PLACES[place]
+    return words
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """金额大写 as Chinese receipts write it: 160.00 → 壹佰陆拾元整, 100.05 → 壹佰元零伍分."""
+    fen = int((Decimal(amount) * 100).quantize(Decimal(1)))
+    yuan, jiao, fen = fen // 100, fen // 10 % 10, fen % 10
+    groups = []
+    while yuan:
+        groups.append(yuan % 10000)
+        yuan //= 10000
+    words, gap = "", False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            gap = True
+            continue
+        if words and (gap or group < 1000):
+            words += "零"
+        words, gap = words + _four_digits(group) + GROUPS[index], False
+    if words:
+        words += "元"
+    if not jiao and not fen:
+        return (words or "零元") + "整"
+    if jiao:
+        words += DIGITS[jiao] + "角"
+    elif words:
+        words += "零"
+    return words + (DIGITS[fen] + "分" if fen else "整")
+
+
+def invoice_record(invoice, lines) -> bytes:
+    """发票记录 of a paid order: number, type, title, tax number, what was paid for and the amount in
+    figures and words; a voided record (refunded order) carries 已作废 and when."""
+    order = invoice.order
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    page.setTitle(f"发票记录 {invoice.number}")
+    width, height = A4
+    page.setFont(font_name(), 16)
+    page.drawCentredString(width / 2, height - 25 * mm, order.exam.name)
+    page.setFont(font_name(), 14)
+    page.drawCentredString(width / 2, height - 33 * mm, "考 试 费 发 票 记 录")
+    voided = invoice.status == "voided"
+    rows = [
+        ("发票号码", invoice.number),
+        ("发票类型", INVOICE_KINDS.get(invoice.kind, invoice.kind)),
+        ("发票抬头", invoice.title),
+    ]
+    if invoice.tax_number:
+        rows.append(("纳税人识别号", invoice.tax_number))
+    rows += [(line.sitting.name, f"{line.subject.name}（{line.fee} 元）") for line in lines]
+    rows += [
+        ("金额（小写）", f"¥{invoice.amount}"),
+        ("金额（大写）", amount_in_words(invoice.amount)),
+        ("订单号", order.number),
+        ("缴费时间", timezone.localtime(order.paid_at).strftime("%Y-%m-%d %H:%M") if order.paid_at else "—"),
+        ("开具时间", timezone.localtime(invoice.created_at).strftime("%Y-%m-%d %H:%M")),
+        ("状态", f"已作废（{timezone.localtime(invoice.voided_at):%Y-%m-%d %H:%M}，已申请退费）"
+                 if voided and invoice.voided_at else ("已作废" if voided else "已开具")),
+    ]
+    y = _table(page, rows, 20 * mm, height - 45 * mm, label_w=36 * mm, value_w=134 * mm)
+    if order.is_test:
+        page.setFont(font_name(), 10)
+        page.drawString(20 * mm, y - 8 * mm, "测试订单：经测试支付平台支付，未实际收款。")
+    if voided:
+        page.saveState()
+        page.setFillColor(colors.red, alpha=0.6)
+        page.translate(width / 2, y - 45 * mm)  # below the table, where it hides nothing
+        page.rotate(30)
+        page.setFont(font_name(), 64)
+        page.drawCentredString(0, 0, "已 作 废")
+        page.restoreState()
     page.setFont(font_name(), 8)
     page.drawString(20 * mm, 12 * mm, f"打印时间：{timezone.localtime():%Y-%m-%d %H:%M}")
     page.showPage()

@@ -4,13 +4,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
+from core.masking import mask_mobile
 from exams import availability, catalogue
 from exams.models import Area, Exam, ExamStatus, SeatQuota, Sitting
 
-from .models import INACTIVE, Enrollment, EnrollmentSubject
+from .choices import ETHNICITIES, NATIONALITIES
+from .models import (
+    INACTIVE,
+    AdmissionTicket,
+    Enrollment,
+    EnrollmentStatus,
+    EnrollmentSubject,
+    InvoiceType,
+)
 
 
 def enrollment_for_user(pk: int, user) -> Enrollment:
@@ -47,10 +57,106 @@ def exam_list(user) -> list[ExamRow]:
 
 
 def enrollments_of(user):
-    """查看报考信息: every enrollment of the candidate with its choices."""
+    """Every enrollment of the candidate with its choices (the payment pages pick the paid ones)."""
     return (Enrollment.objects.filter(candidate=user).select_related("exam", "area")
             .prefetch_related(Prefetch("choices", EnrollmentSubject.objects.select_related("sitting", "subject")))
             .order_by("-created_at"))
+
+
+def steps_done(enrollment: Enrollment) -> dict[str, bool]:
+    """报考流程 (D6): which steps are finished. 网上缴费 is finished when the order is paid (the
+    registration complete), not when the information is confirmed; a chosen area counts only while
+    it is set (changing to other sittings clears it)."""
+    return {"info": bool(enrollment.info_saved_at),
+            "subjects": bool(enrollment.subjects_saved_at),
+            "area": bool(enrollment.area_saved_at and enrollment.area_id),
+            "payment": enrollment.status == EnrollmentStatus.ENROLLED}
+
+
+@dataclass
+class EnrollmentRecord:
+    """One enrollment as 查看报考信息 (D8) shows it: what the candidate entered and chose, and the
+    orders, payments, invoices, tickets and scores that followed."""
+
+    enrollment: Enrollment
+    choices: list[EnrollmentSubject]
+    orders: list  # payments.Order, newest first, each with `invoice_record` and `refund_list`
+    tickets: list[tuple]  # (ticket, score or None, latest review or None)
+    can_print_form: bool
+    can_print_tickets: bool
+
+    @property
+    def total(self) -> Decimal:
+        return total_fee(self.choices)
+
+    @property
+    def invoices(self) -> list:
+        return [order.invoice_record for order in self.orders if order.invoice_record]
+
+    @property
+    def mobile_masked(self) -> str:
+        return mask_mobile(self.enrollment.mobile)
+
+    @property
+    def nationality_label(self) -> str:
+        return str(dict(NATIONALITIES).get(self.enrollment.nationality, self.enrollment.nationality))
+
+    @property
+    def ethnicity_label(self) -> str:
+        return str(dict(ETHNICITIES).get(self.enrollment.ethnicity, self.enrollment.ethnicity))
+
+
+def invoice_kind_label(kind: str) -> str:
+    """个人 / 企业 in the interface language, for an invoice record (which keeps the code it was issued with)."""
+    return str(InvoiceType(kind).label) if kind in InvoiceType.values else kind
+
+
+def _one_to_one_or_none(obj, name: str):
+    """A reverse one-to-one that may be missing (prefetched: no query)."""
+    try:
+        return getattr(obj, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def enrollment_records(user) -> list[EnrollmentRecord]:
+    """查看报考信息: every enrollment of the candidate, newest first, with everything that followed it,
+    in a fixed number of queries however many there are. Orders, invoices and refunds belong to
+    payments (an app above this one): read through the reverse relations, by name."""
+    from . import states
+
+    tickets = (AdmissionTicket.objects.filter(void=False).select_related("sitting", "subject", "venue", "score")
+               .prefetch_related("reviews").order_by("sitting__starts_at"))
+    enrollments = (Enrollment.objects.filter(candidate=user).select_related("exam", "area")
+                   .prefetch_related(
+                       Prefetch("choices", EnrollmentSubject.objects.select_related("sitting", "subject")
+                                .order_by("sitting__starts_at")),
+                       "orders__invoice", "orders__refunds",
+                       Prefetch("tickets", tickets, to_attr="valid_tickets"))
+                   .order_by("-created_at"))
+    records = []
+    for enrollment in enrollments:
+        enrollment.candidate = user  # the request's user: no second load
+        orders = list(enrollment.orders.all())
+        for order in orders:
+            order.invoice_record = _one_to_one_or_none(order, "invoice")
+            if order.invoice_record:
+                order.invoice_record.kind_label = invoice_kind_label(order.invoice_record.kind)
+            order.refund_list = list(order.refunds.all())
+        rows = []
+        for ticket in enrollment.valid_tickets:
+            reviews = list(ticket.reviews.all())  # newest first (the model's ordering)
+            rows.append((ticket, _one_to_one_or_none(ticket, "score"), reviews[0] if reviews else None))
+        records.append(EnrollmentRecord(
+            enrollment=enrollment, choices=list(enrollment.choices.all()), orders=orders, tickets=rows,
+            can_print_form=states.may_print_form(enrollment),
+            can_print_tickets=states.may_print_tickets(enrollment, enrollment.valid_tickets)))
+    return records
+
+
+def education_of(user) -> list:
+    """The candidate's education records (学历), newest first, as the account holds them."""
+    return list(user.education_records.all())
 
 
 def sittings_with_subjects(exam: Exam) -> list[Sitting]:

@@ -1,8 +1,7 @@
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -49,19 +48,27 @@ def _add_error(form, exc: DomainError) -> None:
 
 
 def _step_context(enrollment, current: str) -> dict:
-    done = {"info": bool(enrollment.info_saved_at), "subjects": bool(enrollment.subjects_saved_at),
-            "area": bool(enrollment.area_saved_at), "confirm": bool(enrollment.confirmed_at)}
+    done = selectors.steps_done(enrollment)
     return {"enrollment": enrollment, "exam": enrollment.exam, "current_step": current,
             "steps": [
                 ("info", _("Registration information"), done["info"]),
                 ("subjects", _("Choose subjects"), done["subjects"]),
                 ("area", _("Choose exam area"), done["area"]),
-                ("confirm", _("Online payment"), done["confirm"]),
+                ("confirm", _("Online payment"), done["payment"]),  # the confirmation page leads to it
             ],
             # The tracker's links are relative to the page (/enroll/<pk>/ or /enroll/<pk>/<step>/), so
             # the rendered tracker is the same for every candidate in the same state and is cached.
             "step_base": "../" if current else "",
             "step_state": "".join("1" if value else "0" for value in done.values())}
+
+
+# 网上支付 is offered while the workflow lets the candidate take the seats (confirmed) or give back
+# the seats an open order holds (they may still pay that order, or cancel it).
+PAYMENT_ACTIONS = {"take_seats", "give_back_seats"}
+
+
+def _payment_open(enrollment, user) -> bool:
+    return any(action.name in PAYMENT_ACTIONS for action in ENROLLMENT.allowed_actions(enrollment, user))
 
 
 @login_required
@@ -187,7 +194,8 @@ def enrollment_confirm(request, pk):
             return redirect("registration:enrollment-progress", enrollment.pk)
     return render(request, "registration/confirm.html", {
         **_step_context(enrollment, "confirm"), "form": form, "choices": choices,
-        "total": selectors.total_fee(choices), "candidate": request.user}, status=status)
+        "total": selectors.total_fee(choices), "candidate": request.user,
+        "can_pay": _payment_open(enrollment, request.user)}, status=status)
 
 
 def _run_action(request, pk, action, done_message, next_page):
@@ -218,8 +226,13 @@ def enrollment_withdraw(request, pk):
 
 @login_required
 def my_enrollments(request):
-    """查看报考信息."""
-    return render(request, "registration/my_enrollments.html", {"enrollments": selectors.enrollments_of(request.user)})
+    """查看报考信息 (D8): everything the candidate entered and chose, and the orders, payments,
+    invoices, tickets and scores that followed, on one page that prints."""
+    records = selectors.enrollment_records(request.user)
+    for record in records:
+        record.can_pay = _payment_open(record.enrollment, request.user)
+    return render(request, "registration/my_enrollments.html", {
+        "records": records, "candidate": request.user, "education": selectors.education_of(request.user)})
 
 
 # --------------------------------------------------------------------------- my exams, documents, scores
@@ -231,13 +244,6 @@ def my_exams(request):
     return render(request, "registration/my_exams.html", {"rows": selectors.my_exams(request.user)})
 
 
-def _pdf(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @login_required
 def registration_form_pdf(request, pk):
     """打印报名表 (and receipt), after confirmation."""
@@ -245,7 +251,7 @@ def registration_form_pdf(request, pk):
     if not states.may_print_form(enrollment):
         messages.error(request, _("The registration form can be printed after you confirm your registration."))
         return redirect("registration:enrollment-progress", enrollment.pk)
-    return _pdf(documents.registration_form(enrollment, selectors.choices_of(enrollment),
+    return documents.pdf_response(documents.registration_form(enrollment, selectors.choices_of(enrollment),
                                             selectors.paid_order_of(enrollment)), "报名表.pdf")
 
 
@@ -258,7 +264,7 @@ def admission_ticket_pdf(request, pk):
         messages.error(request, _("Admission tickets can be printed only in the printing window, after seats "
                                   "are allocated."))
         return redirect("registration:my-exams")
-    return _pdf(documents.admission_ticket(enrollment, tickets), "准考证.pdf")
+    return documents.pdf_response(documents.admission_ticket(enrollment, tickets), "准考证.pdf")
 
 
 @login_required
