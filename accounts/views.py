@@ -20,8 +20,17 @@ from core.masking import mask_mobile, mask_username
 
 from . import forms, services
 from .exceptions import DuplicateAccount
-from .models import (CodeChannel, CodePurpose, EducationRecord, FailureKind, OutboxEmail, Qualification, SmsMessage,
-                     User, UserKind)
+from .models import (
+    CodeChannel,
+    CodePurpose,
+    EducationRecord,
+    FailureKind,
+    OutboxEmail,
+    Qualification,
+    SmsMessage,
+    User,
+    UserKind,
+)
 
 SIGNUP_KEY = "signup"
 RECOVER_KEY = "recover_user"

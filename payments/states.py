@@ -13,9 +13,23 @@ from django.utils.translation import gettext_lazy
 
 from core.workflow import SYSTEM, Action, HasPerm, Relation, Workflow
 
-from .exceptions import (InvoiceChanged, InvoiceNotChangeable, OrderChanged, OrderNotPayable, RefundChanged,
-                         RefundNotAllowed)
-from .models import Invoice, InvoiceStatus, Order, OrderStatus, Refund, RefundKind, RefundStatus
+from .exceptions import (
+    InvoiceChanged,
+    InvoiceNotChangeable,
+    OrderChanged,
+    OrderNotPayable,
+    RefundChanged,
+    RefundNotAllowed,
+)
+from .models import (
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Refund,
+    RefundKind,
+    RefundStatus,
+)
 
 O = OrderStatus
 R = RefundStatus

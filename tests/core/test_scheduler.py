@@ -17,7 +17,13 @@ from core.scheduler import EmbeddedScheduler
 from exams.models import ReleaseStatus, SeatRelease
 from payments.models import Order
 from tests.exams.factories import SeatQuotaFactory, SeatReleaseFactory
-from tests.payments.conftest import area, candidate, confirmed_enrollment, exam, sittings  # noqa: F401
+from tests.payments.conftest import (  # noqa: F401
+    area,
+    candidate,
+    confirmed_enrollment,
+    exam,
+    sittings,
+)
 
 FAST = {
     "exams-apply-due-releases": {"task": "exams.apply_due_releases", "schedule": 0.2},
