@@ -12,10 +12,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .models import Area, Exam, SeatQuota, Sitting
+from .models import Area, Exam, ExamStatus, SeatQuota, Sitting
 
 TTL_SECONDS = 10.0
 _entries: dict[int, tuple[float, object, Catalogue]] = {}
+_published: dict[int, tuple[float, Exam]] = {}
 _lock = threading.Lock()
 
 
@@ -57,6 +58,22 @@ def of(exam: Exam, *, rebuild: bool = False) -> Catalogue:
     return catalogue
 
 
+def published_exam(exam_id: int) -> Exam | None:
+    """The published exam's row for display (the seats table), at most TTL_SECONDS old: an exam
+    taken back still shows its seats for those seconds, and nothing can be bought from that page.
+    Only exams found are kept, so ids from the address bar cannot fill the memory."""
+    entry = _published.get(exam_id)
+    now = time.monotonic()
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    exam = Exam.objects.filter(pk=exam_id, status=ExamStatus.PUBLISHED).first()
+    if exam is not None:
+        with _lock:
+            _published[exam_id] = (now + TTL_SECONDS, exam)
+    return exam
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _published.clear()

@@ -1,15 +1,18 @@
 """Reads for exam pages."""
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from . import availability, catalogue
-from .models import Area, Exam, ExamStatus, Sitting
+from .models import Area, Exam, Sitting
 
 
-def published_exam_or_404(exam_id: int) -> Exam:
-    """A published exam, else 404."""
-    return get_object_or_404(Exam, pk=exam_id, status=ExamStatus.PUBLISHED)
+def displayed_exam_or_404(exam_id: int) -> Exam:
+    """A published exam for a display-only page, from the catalogue (at most a few seconds old)."""
+    exam = catalogue.published_exam(exam_id)
+    if exam is None:
+        raise Http404
+    return exam
 
 
 def availability_table(exam: Exam) -> tuple[list[Sitting], list[tuple[Area, list[int | None]]]]:

@@ -127,3 +127,18 @@ def test_the_figures_live_in_redis_for_a_short_while():
     assert left(built, 0, 0) == 1
     client.delete(key)
     assert left(built, 0, 0) == 5
+
+
+def test_the_seats_page_reads_the_exam_row_from_the_catalogue_for_a_few_seconds(client, django_assert_num_queries):
+    """The seats table is display only: its exam row is kept per process (at most TTL seconds), an
+    unknown id is still a 404 and never kept."""
+    from django.urls import reverse
+
+    from exams import catalogue
+
+    built = small_exam()
+    url = reverse("exams:availability", args=[built.exam.pk])
+    assert client.get(url).status_code == 200
+    with django_assert_num_queries(0):  # exam, sittings and areas from memory; seats from the cache
+        assert client.get(url).status_code == 200
+    assert client.get(reverse("exams:availability", args=[built.exam.pk + 1000])).status_code == 404
