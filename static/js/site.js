@@ -1,3 +1,5 @@
+// Scripts run: the phone's menu panel opens as an offcanvas, not as the target of its link (site.css).
+document.documentElement.classList.add("js");
 // Click the captcha picture for a new one (django-simple-captcha's refresh endpoint).
 document.addEventListener("click", function (event) {
   var img = event.target.closest("img.captcha");
