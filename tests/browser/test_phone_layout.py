@@ -78,6 +78,13 @@ def test_candidate_pages_on_a_phone_start_with_their_heading(page, live_server, 
     assert score.bounding_box()["y"] > ticket.bounding_box()["y"]
     assert_no_sideways_scroll(page)
 
+    # 个人信息: an education record is a card too (seven columns did not fit a phone).
+    page.goto(reverse("accounts:profile"))
+    cells = page.get_by_test_id("education-table").locator("tbody tr").first.locator("td")
+    assert cells.nth(2).bounding_box()["y"] > cells.nth(0).bounding_box()["y"]
+    assert cells.nth(2).bounding_box()["width"] >= 300
+    assert_no_sideways_scroll(page)
+
 
 def test_the_menu_opens_from_the_header_on_a_phone(page, live_server, candidate):
     page.set_viewport_size(PHONE)
