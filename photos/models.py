@@ -39,14 +39,18 @@ class PhotoStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", pgettext_lazy("photo status", "Rejected")
     MANUAL_REVIEW = "manual_review", _("Waiting for a staff check")
+    # A newer photo of the same requirement profile was approved: this one is no longer used, and a
+    # staff rejection of the newer one never brings it back.
+    REPLACED = "replaced", _("Replaced by a newer photo")
 
 
 # Every legal move and who may make it: photos.states.PHOTO (the workflow core).
 
 
 class Photo(TimeStampedModel):
-    """证件照片: one submitted photo and what the check made of it. The newest approved photo of a
-    person is the one every document uses."""
+    """证件照片: one submitted photo and what the check made of it. A person has at most one approved
+    photo per requirement profile, the one in force (documents use it, the enrollment gate asks for
+    it): approving another replaces it (photos.services)."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos",
                               verbose_name=_("owner"))

@@ -24,6 +24,21 @@ MESSAGES = {
 }
 
 
+# What a candidate can do after staff rejected their photo (the upload page and the notice say it).
+AFTER_STAFF_REJECTION = {
+    "upload": _("This photo is no longer used. Upload a new photo that meets the requirements: once it is "
+                "approved you can register for an exam or go on with your registration."),
+    "other_in_use": _("Your other approved photo stays in use. You may upload a new one to replace it."),
+    "locked": _("Registration has closed, so your photo can no longer be changed on this site: contact the "
+                "association's staff."),
+}
+
+
+def after_staff_rejection(*, in_force: bool, locked: bool):
+    """The next step after a staff rejection, as a lazy text (rendered in the reader's language)."""
+    return AFTER_STAFF_REJECTION["locked" if locked else "other_in_use" if in_force else "upload"]
+
+
 def describe(codes, profile: dict) -> list[str]:
     values = {"kb": profile["min_bytes"] // 1024, "w": profile["min_width"], "h": profile["min_height"]}
     return [str(MESSAGES[code]) % values if code in MESSAGES else str(code) for code in codes]

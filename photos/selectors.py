@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 
 from .models import Photo, PhotoStatus
@@ -21,13 +22,26 @@ def profile(key: str) -> dict:
 
 
 def approved_photo(user, profile_key: str | None = None) -> Photo | None:
-    """The photo in force: the newest approved one (of a profile, when given)."""
-    return _approved(user.pk, profile_key or None).order_by("-decided_at", "-id").first()
+    """The photo in force of a profile (there is one at most: approving a photo replaces the earlier
+    one); without a profile, the newest of them."""
+    return _approved(user.pk, profile_key or None).order_by(F("decided_at").desc(nulls_last=True), "-id").first()
 
 
 def has_approved_photo(user, profile_key: str) -> bool:
-    """The enrollment pages' photo gate (B4), asked on every step."""
+    """The enrollment pages' photo gate (B4), asked on every step: the same photo the upload page
+    shows in use (approved_photo), so a staff rejection closes the gate there and here."""
     return _approved(user.pk, profile_key).exists()
+
+
+def unanswered_staff_rejection(user) -> Photo | None:
+    """The newest photo staff rejected (a decision with a time; the automatic check's refusals have
+    none), unless the owner has uploaded since or a photo was approved since."""
+    rejected = (Photo.objects.filter(owner=user, status=PhotoStatus.REJECTED, decided_at__isnull=False)
+                .order_by("-decided_at", "-id").first())
+    if rejected is None:
+        return None
+    since = Q(created_at__gt=rejected.decided_at) | Q(status=PhotoStatus.APPROVED, decided_at__gt=rejected.decided_at)
+    return None if Photo.objects.filter(since, owner=user).exists() else rejected
 
 
 def latest_attempt(user) -> Photo | None:

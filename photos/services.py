@@ -39,6 +39,23 @@ def _move(photo: Photo, action: str, *, actor, reason: str = "", **fields) -> bo
     return True
 
 
+def _lock_photos_of(photo: Photo) -> Photo:
+    """Inside a transaction: lock the owner's photos of this profile, in id order, so that two
+    decisions about one person's photos (two workers, a worker and staff) take turns and agree on
+    which photo is in force; returns `photo` as it is now."""
+    locked = {p.pk: p for p in Photo.objects.select_for_update().filter(
+        owner_id=photo.owner_id, profile=photo.profile).order_by("pk")}
+    return locked[photo.pk]
+
+
+def _put_in_force(photo: Photo) -> None:
+    """`photo` was just approved: the owner's earlier approved photo of its profile is replaced, so
+    that one photo is in force and rejecting this one later never brings an older one back."""
+    for older in Photo.objects.filter(owner_id=photo.owner_id, profile=photo.profile,
+                                      status=PhotoStatus.APPROVED).exclude(pk=photo.pk):
+        PHOTO.perform(older, "replace", actor=None, audit_extra={"replaced_by": photo.pk})
+
+
 def photo_submit(*, owner, upload, profile_key: str) -> Photo:
     """上传证件照片 / 修改照片: keep the original privately and queue the check."""
     from . import tasks
@@ -71,22 +88,31 @@ def photo_check(*, photo_id: int) -> None:
     if result.processed:
         processed_name = photo.processed.storage.save(
             photo.processed.field.generate_filename(photo, "standard.jpg"), ContentFile(result.processed))
+    approved = result.status == PhotoStatus.APPROVED
     with transaction.atomic():
+        if approved:
+            _lock_photos_of(photo)  # `photo` stays as read: the conditional update tells whether we were first
         moved = _move(photo, CHECK_OUTCOME[result.status], actor=None, reasons=result.reasons, metrics=result.metrics,
                       checked_at=timezone.now(), processed=processed_name,
-                      decided_at=timezone.now() if result.status == PhotoStatus.APPROVED else None)
+                      decided_at=timezone.now() if approved else None)
+        if moved and approved:
+            _put_in_force(photo)
     if not moved and processed_name:  # someone else finished first: drop our copy
         photo.processed.storage.delete(processed_name)
 
 
 def photo_decide(*, photo: Photo, actor, approve: bool, reason: str = "") -> None:
-    """Staff approve or reject a photo (the manual-review queue, or overriding the check)."""
+    """Staff approve or reject a photo (the manual-review queue, or overriding the check). An approved
+    photo replaces the owner's earlier one; a rejected one is no longer in force and the owner is told
+    why (photos.states)."""
     with transaction.atomic():
-        locked = Photo.objects.select_for_update().get(pk=photo.pk)
+        locked = _lock_photos_of(photo)
         if approve:
             if not locked.processed:
                 raise PhotoRefused(_("The check produced no standard photo: ask the candidate for another one."))
             moved = _move(locked, "approve", actor=actor, reasons=[], decided_by=actor, decided_at=timezone.now())
+            if moved:
+                _put_in_force(locked)
         else:
             moved = _move(locked, "reject", actor=actor, reason=reason, reasons=[reason or "rejected_by_staff"],
                           decided_by=actor, decided_at=timezone.now())

@@ -15,6 +15,11 @@ STAFF = HasPerm("photos.change_photo")
 def owner_told_photo_rejected(photo) -> None:
     notices.photo_moved(photo=photo, status=photo.status, reasons=photo.reasons)
 
+
+def owner_told_staff_rejected_photo(photo) -> None:
+    notices.photo_rejected_by_staff(photo=photo)
+
+
 PHOTO = Workflow(
     name="photo",
     model=Photo,
@@ -30,7 +35,9 @@ PHOTO = Workflow(
         Action("approve", gettext_lazy("Approve the photo"), (P.PENDING, P.MANUAL_REVIEW, P.REJECTED), P.APPROVED,
                STAFF, review=True),
         Action("reject", gettext_lazy("Reject the photo"), (P.PENDING, P.MANUAL_REVIEW, P.APPROVED), P.REJECTED,
-               STAFF, review=True, notify=(owner_told_photo_rejected,)),
+               STAFF, review=True, notify=(owner_told_staff_rejected_photo,)),
+        # The service that approves a photo replaces the owner's earlier approved one of its profile.
+        Action("replace", gettext_lazy("Replaced by a newer photo"), (P.APPROVED,), P.REPLACED, SYSTEM),
     ],
 )
 

@@ -44,11 +44,18 @@ def upload(request):
             query = urlencode({"profile": profile_key, **({"next": next_url} if next_url else {})})
             return redirect(f"{reverse('photos:upload')}?{query}")
     latest = selectors.latest_attempt(request.user)
+    approved = selectors.approved_photo(request.user, profile_key)
+    lock_reason = policy.lock_reason(request.user)
+    rejection = selectors.unanswered_staff_rejection(request.user)
     return render(request, "photos/upload.html", {
         "form": form, "profile": profile, "profile_key": profile_key, "next_url": next_url,
         "latest": latest, "latest_reasons": reasons.describe(latest.reasons, profile) if latest else [],
-        "approved": selectors.approved_photo(request.user, profile_key),
-        "lock_reason": policy.lock_reason(request.user),
+        "approved": approved, "lock_reason": lock_reason,
+        "staff_rejection": rejection,
+        "staff_rejection_reasons": reasons.describe(rejection.reasons, selectors.profile(rejection.profile))
+        if rejection else [],
+        "staff_rejection_next_step": reasons.after_staff_rejection(in_force=approved is not None,
+                                                                   locked=bool(lock_reason)) if rejection else "",
     })
 
 
