@@ -34,7 +34,13 @@ from registration.models import (
     EnrollmentStatus,
     SeatState,
 )
-from tests.browser.screens import DESKTOP, PHONE, assert_heading_in_first_screen, assert_in_first_screen
+from tests.browser.screens import (
+    DESKTOP,
+    PHONE,
+    assert_heading_in_first_screen,
+    assert_in_first_screen,
+    assert_no_sideways_scroll,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,9 +61,10 @@ def submit(page):
 
 
 def arrived(page):
-    """A new page: its heading is in the first screen."""
+    """A new page: its heading is in the first screen, and nothing on it is wider than the screen."""
     page.wait_for_load_state()
     assert_heading_in_first_screen(page)
+    assert_no_sideways_scroll(page)
 
 
 def menu_link(page, name):

@@ -69,6 +69,10 @@ def test_candidate_pages_on_a_phone_start_with_their_heading(page, live_server, 
     assert name.bounding_box()["width"] >= 200
     assert status.bounding_box()["y"] > name.bounding_box()["y"]  # one under the other, not side by side
     expect(status).to_have_text("未报考")
+    table.locator("tbody tr").first.get_by_role("link", name="名额查询").click()  # seats per area and sitting
+    page.wait_for_url(re.compile(r"/exams/\d+/"))
+    assert_heading_in_first_screen(page)
+    assert_no_sideways_scroll(page)
 
     # 我的考试: each admission ticket is a card, its score under its label; nothing wider than the phone.
     page.goto(reverse("registration:my-exams"))
