@@ -12,6 +12,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_labels import local_time
+from core.admin_search import CandidateSearchMixin
 from core.audit import audit_log, entries_for
 from core.exceptions import DomainError
 from core.http import client_ip
@@ -91,12 +93,32 @@ class PrivilegesForm(forms.Form):
         help_text=_("Given to this person only, on top of their roles."))
 
 
+def _role_label(name: str) -> str:
+    """A role group's name ("association_staff") as the role's label in the interface language."""
+    return str(Role(name).label) if name in Role.values else name
+
+
+class RoleFilter(admin.SimpleListFilter):
+    """By role, with the roles' labels (Django's groups filter lists the groups' code names)."""
+
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(CandidateSearchMixin, DjangoUserAdmin):
     list_display = ("username", "name", "masked_id", "masked_mobile", "email", "kind", "province", "is_active",
                     "date_joined")
-    list_filter = ("kind", "is_staff", "is_active", "groups", "identity_status", "province")
+    list_filter = ("kind", "is_staff", "is_active", RoleFilter, "identity_status", "province")
     search_fields = ("username", "name", "email", "mobile")
+    candidate_path = ""  # the row is the account
+    number_search_fields = ("orders__number", "enrollments__tickets__number")
     ordering = ("-date_joined",)
     readonly_fields = ("name", "id_type", "masked_id", "identity_actions", "gender", "birth_date", "last_login",
                        "date_joined", "access", "direct_permissions",
@@ -188,7 +210,8 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("Audit history"))
     def history(self, obj):
         rows = entries_for(obj)[:20]
-        return format_html("<br>".join(["{}"] * len(rows)), *[str(r) for r in rows]) if rows else "—"
+        lines = [f"{local_time(r.created_at)} {r.actor_repr} {r.action} {r.object_repr}" for r in rows]
+        return format_html("<br>".join(["{}"] * len(lines)), *lines) if lines else "—"
 
     def get_queryset(self, request):
         """A provincial authority sees the candidates registered in its province only (SPEC F5)."""
@@ -199,14 +222,6 @@ class UserAdmin(DjangoUserAdmin):
         if province is None:
             return queryset
         return queryset.filter(Q(enrollments__area__province=province) | Q(enrollments__province=province)).distinct()
-
-    def get_search_results(self, request, queryset, search_term):
-        """Search by full ID number through its keyed hash (the number itself is encrypted)."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term:
-            results |= queryset.filter(pk__in=selectors.users_by_id_number(term).values("pk"))
-        return results, may_have_duplicates
 
     def get_urls(self):
         return [
@@ -312,6 +327,12 @@ class GroupAdmin(DjangoGroupAdmin):
     """Role groups carry the permissions of roles.ROLE_PERMISSIONS (set again after every migrate);
     only a superuser adds, changes or deletes a group, whatever permissions others were given."""
 
+    list_display = ("role", "name")
+
+    @admin.display(description=_("role"), ordering="name")
+    def role(self, obj):
+        return _role_label(obj.name)
+
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
@@ -371,11 +392,14 @@ class DishonestRecordForm(forms.ModelForm):
 
 
 @admin.register(DishonestRecord)
-class DishonestRecordAdmin(admin.ModelAdmin):
+class DishonestRecordAdmin(CandidateSearchMixin, admin.ModelAdmin):
     form = DishonestRecordForm
     list_display = ("name", "id_number_masked", "listed_until", "active", "created_at")
     list_filter = ("active",)
     search_fields = ("name",)
+    candidate_path = ""  # the record holds the ID number's hash itself
+    candidate_fields = ("name",)
+    search_help_text = _("Search by name or full ID number.")
 
     def save_model(self, request, obj, form, change):
         saved = services.dishonest_record_save(

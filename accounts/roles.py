@@ -65,9 +65,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_qualification",
         "accounts.assign_candidate_roles",
         "core.view_auditentry",
+        # To answer candidates: their tickets, scores and score reviews (decided by exam administrators).
+        "registration.view_admissionticket",
+        "registration.view_score",
+        "registration.view_scorereview",
+        "registration.view_rosterexport",
     ],
     Role.PROVINCIAL_AUTHORITY: ["accounts.view_user", "accounts.view_educationrecord",
-                                "registration.view_enrollment", "registration.change_enrollment"],
+                                "registration.view_enrollment", "registration.change_enrollment",
+                                "registration.view_rosterexport"],
     Role.EXAM_ADMINISTRATOR: [
         "accounts.view_user",
         "core.view_auditentry",
@@ -81,6 +87,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registration.view_enrollment",
         "photos.view_photo",
         "payments.view_order",
+        # Running the exam (SPEC F1): allocate admission tickets, import scores, decide score reviews,
+        # and their roster exports.
+        "registration.view_admissionticket", "registration.add_admissionticket",
+        "registration.view_score", "registration.add_score",
+        "registration.view_scorereview", "registration.change_scorereview",
+        "registration.view_rosterexport",
     ],
 }
 

@@ -1,7 +1,15 @@
+from django.conf import settings
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .admin_labels import localise_value
 from .models import AuditEntry, Notification
+
+# The staff site carries the product's name, never Django's (templates/admin/base_site.html falls back
+# to it too, for the staff pages rendered outside admin's views).
+admin.site.site_header = admin.site.site_title = settings.SITE_NAME
+admin.site.index_title = _("Staff administration")
 
 
 @admin.register(AuditEntry)
@@ -13,7 +21,17 @@ class AuditEntryAdmin(admin.ModelAdmin):
                    ("created_at", admin.DateFieldListFilter))
     search_fields = ("actor_repr", "action", "object_repr", "=object_id")
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields if f.name not in ("before", "after")] + [
+        "before_local", "after_local"]
+    exclude = ("before", "after")
+
+    @admin.display(description=_("before"))
+    def before_local(self, obj):
+        return localise_value(obj.before) or "—"
+
+    @admin.display(description=_("after"))
+    def after_local(self, obj):
+        return localise_value(obj.after) or "—"
 
     def has_add_permission(self, request):
         return False

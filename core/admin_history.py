@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from .admin_labels import local_time, localise_value
 from .audit import entries_for
 
 
@@ -24,5 +25,5 @@ class AuditHistoryMixin:
             return "—"
         return format_html_join(
             "", "<div>{} · {} · {} · {} → {}</div>",
-            ((f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.actor_repr, e.action, e.before or "", e.after or "")
-             for e in rows))
+            ((local_time(e.created_at), e.actor_repr, e.action, localise_value(e.before) or "",
+              localise_value(e.after) or "") for e in rows))

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .storage import private_storage
@@ -44,7 +45,8 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_repr} {self.action} {self.object_repr}"
+        moment = timezone.localtime(self.created_at)  # Beijing time, as every page shows it
+        return f"{moment:%Y-%m-%d %H:%M:%S} {self.actor_repr} {self.action} {self.object_repr}"
 
 
 def _review_attachment_path(instance, filename):

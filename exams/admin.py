@@ -20,6 +20,13 @@ class SittingInline(admin.TabularInline):
     extra = 0
     fields = ("name", "starts_at", "ends_at", "subjects")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        """A sitting offers subjects of its own exam only (a new exam's subjects: after its first save)."""
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.base_fields["subjects"].queryset = (Subject.objects.filter(exam=obj) if obj is not None
+                                                         else Subject.objects.none())
+        return formset
+
 
 @admin.register(Exam)
 class ExamAdmin(admin.ModelAdmin):
@@ -32,7 +39,11 @@ class ExamAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "body", "status", "review_mode", "requires_province")}),
         (_("Windows"), {"fields": ("registration_opens_at", "registration_closes_at", "refund_opens_at",
                                    "refund_closes_at", "ticket_print_opens_at", "ticket_print_closes_at",
-                                   "exam_starts_on", "exam_ends_on")}),
+                                   "exam_starts_on", "exam_ends_on", "score_review_opens_at",
+                                   "score_review_closes_at"),
+                        "description": _("Times are Beijing time. Candidates may ask for a score review "
+                                         "(成绩复核) only between the two score review times, after the last "
+                                         "exam day; leave both empty while there is none.")}),
         (_("Texts"), {"fields": ("notice", "commitment")}),
     )
     actions = [
@@ -58,11 +69,11 @@ class ExamAdmin(admin.ModelAdmin):
         instances = formset.save(commit=False)
         for instance in instances:
             subform = next(f for f in formset.forms if f.instance is instance)
+            extra = {"subjects": subform.cleaned_data["subjects"]} if formset.model is Sitting else {}
             save(**{argument: instance}, actor=request.user, fields=list(subform.changed_data),
-                 created=instance.pk is None)
+                 created=instance.pk is None, **extra)
         for removed in formset.deleted_objects:
             services.exam_part_delete(obj=removed, actor=request.user)
-        formset.save_m2m()
 
 
 @admin.register(Area)
@@ -88,11 +99,22 @@ class SeatQuotaAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_editable = ("capacity",)
     list_filter = ("exam", "area", "sitting__name")
     search_fields = ("exam__name", "area__name")
-    readonly_fields = ("held", "sold")
     list_select_related = ("exam", "area", "sitting")
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_seats_left()
+
+    def get_readonly_fields(self, request, obj=None):
+        # An existing quota stays where it is (its seats may be taken): only its capacity changes.
+        fixed = ("held", "sold") if obj is None else ("exam", "area", "sitting", "held", "sold")
+        return (*fixed, *super().get_readonly_fields(request, obj))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "sitting":  # "第一场" alone does not say of which exam
+            field.queryset = field.queryset.select_related("exam")
+            field.label_from_instance = lambda sitting: f"{sitting.exam} · {sitting}"
+        return field
 
     @admin.display(description=_("seats left"), ordering="seats_left")
     def seats_left(self, obj):

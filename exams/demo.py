@@ -83,6 +83,9 @@ def seed_closed(now, today) -> Exam:
             refund_opens_at=now - datetime.timedelta(days=20), refund_closes_at=now - datetime.timedelta(days=3),
             ticket_print_opens_at=now - datetime.timedelta(days=1), ticket_print_closes_at=_at(exam_day, 18),
             exam_starts_on=exam_day, exam_ends_on=exam_day, notice=NOTICE, commitment=COMMITMENT,
+            # 成绩复核: once scores are out (staff import them in admin), for ten days.
+            score_review_opens_at=_at(exam_day + datetime.timedelta(days=15), 9),
+            score_review_closes_at=_at(exam_day + datetime.timedelta(days=25), 17),
         ),
     )
     if created:

@@ -23,3 +23,8 @@ class SeatsBusy(DomainError):
 
     def __init__(self):
         super().__init__(_("The system is busy, please try again later."))
+
+
+class InconsistentData(DomainError):
+    """Two things that must belong together do not (another exam's sitting, a subject of another exam);
+    `field` names the one to change."""

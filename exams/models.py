@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,6 +27,24 @@ class ReviewMode(models.TextChoices):
     NONE = "none", _("No qualification review")
     BEFORE_PAYMENT = "before_payment", _("Review before payment")
     AFTER_EXAM = "after_exam", _("Review after the exam")
+
+
+def _window_ordered(opens: str, closes: str, name: str, message) -> models.CheckConstraint:
+    """An optional window: both ends or neither, and it closes after it opens."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{opens}__isnull": True, f"{closes}__isnull": True})
+        | Q(**{f"{opens}__isnull": False, f"{closes}__isnull": False, f"{closes}__gt": F(opens)}),
+        name=name, violation_error_message=message)
+
+
+# Windows an exam may have besides registration: (opens, closes, what staff are told when they disagree).
+OPTIONAL_WINDOWS = (
+    ("refund_opens_at", "refund_closes_at", _("The refund window needs both ends, and it closes after it opens.")),
+    ("ticket_print_opens_at", "ticket_print_closes_at",
+     _("The admission-ticket printing window needs both ends, and it closes after it opens.")),
+    ("score_review_opens_at", "score_review_closes_at",
+     _("The score review window needs both ends, and it closes after it opens.")),
+)
 
 
 class Exam(TimeStampedModel):
@@ -61,10 +80,39 @@ class Exam(TimeStampedModel):
             models.CheckConstraint(condition=Q(registration_closes_at__gt=F("registration_opens_at")),
                                    name="exam_registration_window_ordered"),
             models.CheckConstraint(condition=Q(exam_ends_on__gte=F("exam_starts_on")), name="exam_days_ordered"),
+            _window_ordered("refund_opens_at", "refund_closes_at", "exam_refund_window_ordered",
+                            OPTIONAL_WINDOWS[0][2]),
+            _window_ordered("ticket_print_opens_at", "ticket_print_closes_at", "exam_ticket_window_ordered",
+                            OPTIONAL_WINDOWS[1][2]),
+            _window_ordered("score_review_opens_at", "score_review_closes_at", "exam_score_review_window_ordered",
+                            OPTIONAL_WINDOWS[2][2]),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The windows' rules, each told next to the field staff must change (the constraints above
+        guard the database; these give the message its place in the form)."""
+        errors = {}
+        if self.registration_opens_at and self.registration_closes_at \
+                and self.registration_closes_at <= self.registration_opens_at:
+            errors["registration_closes_at"] = _("Registration closes after it opens.")
+        if self.exam_starts_on and self.exam_ends_on and self.exam_ends_on < self.exam_starts_on:
+            errors["exam_ends_on"] = _("The last exam day is not before the first.")
+        for opens, closes, message in OPTIONAL_WINDOWS:
+            start, end = getattr(self, opens), getattr(self, closes)
+            if (start is None) != (end is None):
+                errors[closes if end is None else opens] = message
+            elif start is not None and end <= start:
+                errors[closes] = message
+        # A review is of a score: the window opens once the exam is over (the request is refused before).
+        if self.score_review_opens_at and self.exam_ends_on and "score_review_opens_at" not in errors \
+                and timezone.localtime(self.score_review_opens_at).date() <= self.exam_ends_on:
+            errors["score_review_opens_at"] = _("Score reviews open after the last exam day (%(day)s).") % {
+                "day": self.exam_ends_on.isoformat()}
+        if errors:
+            raise ValidationError(errors)
 
     def ticket_printing_is_open(self, now=None) -> bool:
         now = now or timezone.now()
@@ -140,6 +188,14 @@ class Area(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """An area with seat quotas stays in its province: its candidates are reviewed by that province."""
+        if self.pk and self.province:
+            stored = Area.objects.filter(pk=self.pk).values_list("province", flat=True).first()
+            if stored is not None and stored != self.province and self.quotas.exists():
+                raise ValidationError({"province": _("Seat quotas use this area: its province can no longer "
+                                                     "change.")})
+
 
 class Venue(models.Model):
     """考点: an exam site in an area."""
@@ -157,6 +213,14 @@ class Venue(models.Model):
 
     def __str__(self):
         return f"{self.area} · {self.name}"
+
+    def clean(self):
+        """A venue with admission tickets stays in its area: moving it would send candidates to another city."""
+        if self.pk and self.area_id:
+            stored = Venue.objects.filter(pk=self.pk).values_list("area_id", flat=True).first()
+            if stored is not None and stored != self.area_id and self.tickets.exists():
+                raise ValidationError({"area": _("Admission tickets name this venue: it cannot move to another "
+                                                 "area. Add a new venue there instead.")})
 
 
 class SeatQuotaQuerySet(models.QuerySet):
@@ -194,6 +258,14 @@ class SeatQuota(models.Model):
 
     def __str__(self):
         return f"{self.exam} · {self.area} · {self.sitting.name}"
+
+    def clean(self):
+        """The sitting is one of this exam's: another exam's sitting would sell seats of the wrong exam
+        and show them under the wrong exam and area on the dashboard."""
+        # An existing quota keeps its exam, area and sitting (read-only in admin; seats may be taken).
+        if self._state.adding and self.exam_id and self.sitting_id and self.sitting.exam_id != self.exam_id:
+            raise ValidationError({"sitting": _("This sitting belongs to another exam (%(exam)s): choose a sitting "
+                                                "of %(this)s.") % {"exam": self.sitting.exam, "this": self.exam}})
 
 
 class ReleaseStatus(models.TextChoices):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,7 +16,7 @@ from core.audit import audit_log
 from core.exceptions import DomainError
 from core.workflow import StaleState
 
-from .exceptions import QuotaRuleViolation, SeatsBusy, SeatsExhausted
+from .exceptions import InconsistentData, QuotaRuleViolation, SeatsBusy, SeatsExhausted
 from .models import ReleaseStatus, SeatQuota, SeatRelease
 
 logger = logging.getLogger(__name__)
@@ -222,8 +223,19 @@ def release_cancel(*, release: SeatRelease, actor) -> bool:
     return True
 
 
+def _check_consistent(obj) -> None:
+    """The model's own rules of what belongs together (its clean()), refused as a domain error that
+    names the field, for callers other than admin's forms (which run clean() themselves)."""
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InconsistentData(messages[0], field=None if field == "__all__" else field) from None
+
+
 def quota_create(*, quota: SeatQuota, actor) -> SeatQuota:
-    """Staff open seats for an exam in an area and sitting."""
+    """Staff open seats for an exam in an area and sitting (a sitting of that exam)."""
+    _check_consistent(quota)
     with transaction.atomic():
         quota.held = quota.sold = 0
         quota.save()
@@ -259,6 +271,7 @@ def exam_save(*, exam, actor, fields: list[str], created: bool = False) -> None:
     exams.states.EXAM (publish, take back, cancel)."""
     if "status" in fields and not created:
         raise DomainError(_("The status changes through the publish, take-back and cancel actions."))
+    _check_consistent(exam)
     _audited_save(exam, actor=actor, fields=fields, created=created, action="exam")
 
 
@@ -275,7 +288,23 @@ def exam_part_delete(*, obj, actor) -> None:
         obj.delete()
 
 
-def sitting_save(*, sitting, actor, fields: list[str], created: bool = False) -> None:
-    """Staff add a sitting or change its times or the subjects it offers."""
-    _audited_save(sitting, actor=actor, fields=[f for f in fields if f != "subjects"], created=created,
-                  action="sitting")
+def sitting_save(*, sitting, actor, fields: list[str], created: bool = False, subjects=None) -> None:
+    """Staff add a sitting or change its times or the subjects it offers (`subjects`: the whole new
+    set, each a subject of the sitting's own exam)."""
+    if subjects is not None:
+        foreign = [subject for subject in subjects if subject.exam_id != sitting.exam_id]
+        if foreign:
+            raise InconsistentData(_("%(subjects)s belong to another exam: a sitting offers subjects of its own "
+                                     "exam only.") % {"subjects": "、".join(s.name for s in foreign)},
+                                   field="subjects")
+    with transaction.atomic():
+        _audited_save(sitting, actor=actor, fields=[f for f in fields if f != "subjects"], created=created,
+                      action="sitting")
+        if subjects is None:
+            return
+        before = sorted(sitting.subjects.values_list("pk", flat=True)) if not created else []
+        after = sorted(subject.pk for subject in subjects)
+        if before != after:
+            sitting.subjects.set(subjects)
+            audit_log(actor=actor, action="sitting.subjects_changed", obj=sitting,
+                      before={"subjects": before}, after={"subjects": after})

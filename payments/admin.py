@@ -2,13 +2,15 @@ import csv
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_history import AuditHistoryMixin
+from core.admin_labels import labelled_filter
+from core.admin_search import CandidateSearchMixin
 from core.exceptions import DomainError
-from core.exports import safe_row
+from core.exports import local_time, safe_row
 from core.workflow import can
+from registration.models import InvoiceType
 
 from . import services
 from .models import Invoice, Order, OrderLine, Payment, Refund
@@ -39,10 +41,11 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
+class OrderAdmin(CandidateSearchMixin, AuditHistoryMixin, ReadOnlyAdmin):
     list_display = ("number", "candidate", "exam", "amount", "status", "provider", "test_order", "created_at", "paid_at")
     list_filter = ("status", "provider", "exam")
-    search_fields = ("number", "provider_trade_no", "candidate__name", "candidate__username", "candidate__mobile")
+    search_fields = ("number", "provider_trade_no")
+    number_search_fields = ("enrollment__tickets__number",)
     list_select_related = ("candidate", "exam")
     inlines = [OrderLineInline]
     date_hierarchy = "created_at"
@@ -53,18 +56,35 @@ class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         return order.is_test
 
 
+# How a payment reached us (Payment.source holds the code).
+PAYMENT_SOURCES = {"notify": _("Asynchronous notification"), "query": _("Status query"),
+                   "return": _("Browser return")}
+
+
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("trade_no", "provider", "order", "amount", "outcome", "source", "received_at")
-    list_filter = ("provider", "outcome", "source")
+class PaymentAdmin(CandidateSearchMixin, ReadOnlyAdmin):
+    list_display = ("trade_no", "provider", "order", "candidate", "amount", "outcome", "source_label", "received_at")
+    list_filter = ("provider", "outcome", labelled_filter("source", _("source"), lambda: list(PAYMENT_SOURCES.items())))
     search_fields = ("trade_no", "order__number")
+    candidate_path = "order__candidate"
+    number_search_fields = ("order__enrollment__tickets__number",)
+    list_select_related = ("order__candidate",)
+
+    @admin.display(description=_("candidate"))
+    def candidate(self, obj):
+        return obj.order.candidate
+
+    @admin.display(description=_("source"), ordering="source")
+    def source_label(self, obj):
+        return PAYMENT_SOURCES.get(obj.source, obj.source)
 
 
 @admin.register(Refund)
-class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
+class RefundAdmin(CandidateSearchMixin, AuditHistoryMixin, ReadOnlyAdmin):
     list_display = ("order", "candidate", "exam", "amount", "kind", "status", "attempts", "last_error", "created_at")
     list_filter = ("status", "kind", "exam")
-    search_fields = ("order__number", "candidate__name", "candidate__username")
+    search_fields = ("order__number",)
+    number_search_fields = ("order__enrollment__tickets__number",)
     actions = ["retry"]
 
     @admin.action(description=_("Send the selected failed refunds again"), permissions=["change"])
@@ -86,12 +106,39 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         return obj is None and request.user.has_perm("payments.change_refund")  # for the action only
 
 
+def invoice_kind_label(kind: str) -> str:
+    """个人 / 单位 in the interface language (Invoice.kind holds registration's InvoiceType code)."""
+    try:
+        return str(InvoiceType(kind).label)
+    except ValueError:
+        return kind
+
+
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ("number", "order", "kind", "title", "tax_number", "amount", "status", "created_at")
-    list_filter = ("status", "kind", "order__exam")
+class InvoiceAdmin(CandidateSearchMixin, ReadOnlyAdmin):
+    list_display = ("number", "order", "candidate", "kind_label", "title", "tax_number", "amount", "status",
+                    "created_at")
+    list_filter = ("status", labelled_filter("kind", _("invoice type"), lambda: InvoiceType.choices), "order__exam")
     search_fields = ("number", "title", "tax_number", "order__number")
+    candidate_path = "order__candidate"
+    number_search_fields = ("order__enrollment__tickets__number",)
+    list_select_related = ("order__candidate",)
     actions = ["export_csv"]
+
+    @admin.display(description=_("candidate"))
+    def candidate(self, obj):
+        return obj.order.candidate
+
+    @admin.display(description=_("invoice type"), ordering="kind")
+    def kind_label(self, obj):
+        return invoice_kind_label(obj.kind)
+
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "kind_label"]
+        return ["kind_label" if name == "kind" else name for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "kind_label")
 
     @admin.action(description=_("Export the selected invoices (CSV)"))
     def export_csv(self, request, queryset):
@@ -102,7 +149,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         writer.writerow(["发票号码", "订单号", "类型", "抬头", "税号", "金额", "状态", "开具时间", "测试订单"])
         for invoice in queryset.select_related("order"):
             writer.writerow(safe_row([
-                invoice.number, invoice.order.number, invoice.kind, invoice.title, invoice.tax_number,
+                invoice.number, invoice.order.number, invoice_kind_label(invoice.kind), invoice.title, invoice.tax_number,
                 f"{invoice.amount:.2f}", invoice.get_status_display(),
-                timezone.localtime(invoice.created_at).strftime("%Y-%m-%d %H:%M"), "是" if invoice.order.is_test else ""]))
+                local_time(invoice.created_at), "是" if invoice.order.is_test else ""]))
         return response

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_history import AuditHistoryMixin
+from core.admin_search import CandidateSearchMixin
 from core.admin_workflow import decision
 
 from . import reasons, selectors, services
@@ -11,12 +12,13 @@ from .models import Photo
 
 
 @admin.register(Photo)
-class PhotoAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class PhotoAdmin(CandidateSearchMixin, AuditHistoryMixin, admin.ModelAdmin):
     """The manual-review queue: original and standard photo side by side, approve or reject."""
 
     list_display = ("thumbnail", "owner", "status", "profile", "created_at", "checked_at", "decided_by")
     list_filter = ("status", "profile")
     search_fields = ("owner__name", "owner__username", "owner__mobile")
+    candidate_path, number_search_fields = "owner", ("owner__orders__number", "owner__enrollments__tickets__number")
     list_select_related = ("owner", "decided_by")
     readonly_fields = ("side_by_side", "owner", "profile", "status", "reason_texts", "metrics", "original_name",
                        "checked_at", "decided_by", "decided_at", "check_attempts")

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_history import AuditHistoryMixin
+from core.admin_search import CandidateSearchMixin
 from core.admin_workflow import decision
 from core.exceptions import DomainError
 from core.scoping import province_scope
@@ -17,6 +18,7 @@ from core.workflow import allowed_actions
 from exams.models import Exam
 
 from . import services
+from .choices import ETHNICITIES, NATIONALITIES
 from .models import (
     AdmissionTicket,
     Enrollment,
@@ -26,6 +28,11 @@ from .models import (
     Score,
     ScoreReview,
 )
+
+
+def choice_label(choices, code: str) -> str:
+    """The label of a stored code in the interface language ("CN" → 中国), the code itself when unknown."""
+    return str(dict(choices).get(code, code)) if code else "—"
 
 
 class EnrollmentSubjectInline(admin.TabularInline):
@@ -60,14 +67,17 @@ class ProvinceScopedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(AuditHistoryMixin, ProvinceScopedAdmin):
+class EnrollmentAdmin(CandidateSearchMixin, AuditHistoryMixin, ProvinceScopedAdmin):
     """Enrollments change only through services: the status is read-only here."""
 
     list_display = ("candidate", "exam", "status", "area", "dishonest_flag", "confirmed_at", "created_at")
     list_filter = ("exam", "status", "area", "dishonest_flag")
-    search_fields = ("candidate__name", "candidate__username", "candidate__mobile", "mobile")
+    search_fields = ("mobile",)
+    number_search_fields = ("orders__number", "tickets__number")
     list_select_related = ("candidate", "exam", "area")
-    readonly_fields = [f.name for f in Enrollment._meta.fields]
+    # Every field read-only; nationality and ethnicity hold codes (CN, 01): shown by their labels.
+    readonly_fields = [{"nationality": "nationality_label", "ethnicity": "ethnicity_label"}.get(f.name, f.name)
+                       for f in Enrollment._meta.fields]
     inlines = [EnrollmentSubjectInline, EnrollmentSeatInline]
     actions = [
         decision("approve_review", _("Approve qualification review"),
@@ -85,6 +95,13 @@ class EnrollmentAdmin(AuditHistoryMixin, ProvinceScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("nationality"))
+    def nationality_label(self, obj):
+        return choice_label(NATIONALITIES, obj.nationality)
+
+    @admin.display(description=_("ethnicity"))
+    def ethnicity_label(self, obj):
+        return choice_label(ETHNICITIES, obj.ethnicity)
 
 
 class AllocateForm(forms.Form):
@@ -97,10 +114,12 @@ class ScoreImportForm(forms.Form):
 
 
 @admin.register(AdmissionTicket)
-class AdmissionTicketAdmin(ProvinceScopedAdmin):
+class AdmissionTicketAdmin(CandidateSearchMixin, ProvinceScopedAdmin):
     list_display = ("number", "candidate", "subject", "sitting", "venue", "room", "seat", "void")
     list_filter = ("enrollment__exam", "venue__area", "sitting", "subject", "void")
-    search_fields = ("number", "enrollment__candidate__name", "enrollment__candidate__mobile")
+    search_fields = ("number",)
+    candidate_path = "enrollment__candidate"
+    number_search_fields = ("enrollment__orders__number",)
     list_select_related = ("enrollment__candidate", "subject", "sitting", "venue")
     province_field = "venue__area__province"
     change_list_template = "admin/registration/admissionticket/change_list.html"
@@ -118,6 +137,14 @@ class AdmissionTicketAdmin(ProvinceScopedAdmin):
     def candidate(self, obj):
         return obj.enrollment.candidate
 
+    def changelist_view(self, request, extra_context=None):
+        """The allocation and import buttons only for those the services let do it."""
+        extra_context = {**(extra_context or {}),
+                         "may_allocate": request.user.has_perm(services.tickets.ALLOCATE_PERMISSION),
+                         "may_import_scores": request.user.has_perm(services.scores.IMPORT_PERMISSION),
+                         "may_export": request.user.has_perm("registration.view_enrollment")}
+        return super().changelist_view(request, extra_context)
+
     def get_urls(self):
         return [
             path("allocate/", self.admin_site.admin_view(self.allocate_view), name="registration_tickets_allocate"),
@@ -126,7 +153,7 @@ class AdmissionTicketAdmin(ProvinceScopedAdmin):
         ] + super().get_urls()
 
     def allocate_view(self, request):
-        if not request.user.has_perm("registration.add_admissionticket"):
+        if not request.user.has_perm(services.tickets.ALLOCATE_PERMISSION):
             raise PermissionDenied
         form = AllocateForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
@@ -143,7 +170,7 @@ class AdmissionTicketAdmin(ProvinceScopedAdmin):
             "title": _("Allocate admission tickets"), "multipart": False})
 
     def import_scores_view(self, request):
-        if not request.user.has_perm("registration.add_score"):
+        if not request.user.has_perm(services.scores.IMPORT_PERMISSION):
             raise PermissionDenied
         form = ScoreImportForm(request.POST if request.method == "POST" else None,
                                request.FILES if request.method == "POST" else None)
@@ -161,14 +188,21 @@ class AdmissionTicketAdmin(ProvinceScopedAdmin):
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
-    list_display = ("ticket", "value", "imported_at")
-    search_fields = ("ticket__number", "ticket__enrollment__candidate__name")
+class ScoreAdmin(CandidateSearchMixin, admin.ModelAdmin):
+    list_display = ("ticket", "candidate", "value", "imported_at")
+    search_fields = ("ticket__number",)
+    candidate_path = "ticket__enrollment__candidate"
+    number_search_fields = ("ticket__enrollment__orders__number",)
+    list_select_related = ("ticket__enrollment__candidate",)
     list_filter = ("ticket__enrollment__exam",)
     readonly_fields = ("ticket", "value", "imported_at")
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("candidate"))
+    def candidate(self, obj):
+        return obj.ticket.enrollment.candidate
 
 
 class DecideForm(forms.Form):
@@ -178,10 +212,12 @@ class DecideForm(forms.Form):
 
 
 @admin.register(ScoreReview)
-class ScoreReviewAdmin(admin.ModelAdmin):
+class ScoreReviewAdmin(CandidateSearchMixin, admin.ModelAdmin):
     list_display = ("ticket", "candidate", "status", "created_at", "decided_by")
     list_filter = ("status", "ticket__enrollment__exam")
-    search_fields = ("ticket__number", "candidate__name")
+    search_fields = ("ticket__number",)
+    number_search_fields = ("ticket__enrollment__orders__number",)
+    list_select_related = ("ticket", "candidate", "decided_by")
     readonly_fields = ("ticket", "candidate", "reason", "status", "outcome", "new_value", "decided_by")
     actions = ["decide"]
 

@@ -32,3 +32,7 @@ class NoSeatsInArea(DomainError):
 
 class TransitionRefused(DomainError):
     """The enrollment is no longer in the state this change starts from (another request won)."""
+
+
+class NotAllowed(DomainError):
+    """The staff member does not hold the permission this work needs (the page should not have offered it)."""

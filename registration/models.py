@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -237,4 +238,4 @@ class RosterExport(TimeStampedModel):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.exam} · {self.format} · {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.exam} · {self.format} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from django.db.models import F, FilteredRelation, Q
 
 from core import crypto
-from core.exports import safe_row
+from core.exports import local_time, safe_row
 from core.masking import mask_id_number, mask_mobile
+from exams.models import Sitting
 
 from .models import EnrollmentSeat, EnrollmentStatus, SeatState
 
-HEADERS = ["准考证号", "姓名", "性别", "证件类型", "证件号码", "科目", "场次", "考区", "考点", "考场", "座位号",
-           "手机号码", "缴费状态", "测试订单"]
+HEADERS = ["准考证号", "姓名", "性别", "证件类型", "证件号码", "科目", "场次", "考试时间", "考区", "考点", "考场",
+           "座位号", "手机号码", "缴费状态", "测试订单"]
 # Orders paid through the built-in sandbox platform moved no money: their rows say so (测试订单 = 是).
 TEST_PROVIDER = "sandbox"
 GENDER = {"M": "男", "F": "女"}
@@ -67,17 +68,28 @@ def rows(f: RosterFilter, *, full_id_numbers: bool) -> Iterator[list]:
         seats = seats.filter(ticket__venue_id=f.venue_id)
     columns = ("ticket__number", "enrollment__candidate__name", "enrollment__candidate__gender",
                "enrollment__candidate__id_type", "enrollment__candidate__id_number_encrypted", "choice__subject__name",
-               "quota__sitting__name", "quota__area__name", "ticket__venue__name", "ticket__room", "ticket__seat",
-               "enrollment__candidate__mobile", "state", "paid_order__provider")
-    for (number, name, gender, id_type, id_token, subject, sitting, area, venue, room, seat, mobile,
+               "quota__sitting__name", "quota__sitting_id", "quota__area__name", "ticket__venue__name", "ticket__room",
+               "ticket__seat", "enrollment__candidate__mobile", "state", "paid_order__provider")
+    times = _sitting_times(f.exam_id)
+    for (number, name, gender, id_type, id_token, subject, sitting, sitting_id, area, venue, room, seat, mobile,
          state, provider) in seats.values_list(*columns).iterator(chunk_size=2000):
         id_number = crypto.decrypt(id_token)
         yield [
             number or "", name, GENDER.get(gender, ""), ID_TYPE.get(id_type, id_type),
-            id_number if full_id_numbers else mask_id_number(id_number), subject or "", sitting, area, venue or "",
-            room or "", seat or "", mobile if full_id_numbers else mask_mobile(mobile),
+            id_number if full_id_numbers else mask_id_number(id_number), subject or "", sitting,
+            times.get(sitting_id, ""), area, venue or "", room or "", seat or "",
+            mobile if full_id_numbers else mask_mobile(mobile),
             "已缴费" if state == SeatState.SOLD else "未缴费", "是" if provider == TEST_PROVIDER else "",
         ]
+
+
+def _sitting_times(exam_id: int) -> dict[int, str]:
+    """考试时间 of each sitting of the exam, in Beijing time (stored in UTC): "2026-05-20 09:00–11:00"."""
+    out = {}
+    for pk, starts, ends in Sitting.objects.filter(exam_id=exam_id).values_list("pk", "starts_at", "ends_at"):
+        same_day = local_time(starts, "%Y-%m-%d") == local_time(ends, "%Y-%m-%d")
+        out[pk] = f"{local_time(starts)}–{local_time(ends, '%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
+    return out
 
 
 def write_csv(stream, f: RosterFilter, *, full_id_numbers: bool) -> int:

@@ -55,6 +55,19 @@ def _back_to_draft(enrollment: Enrollment, actor) -> None:
         ENROLLMENT.perform(enrollment, "edit", actor=actor, fields={"confirmed_at": None})
 
 
+def _check_area_in_province(enrollment: Enrollment, area: Area | None = None) -> None:
+    """Where the exam has the candidate choose a province (报考省份), the area is one of that province's:
+    a registration of 山东 sits in 山东 and is reviewed there. `area`: the one chosen now (else the
+    enrollment's, read only for such exams)."""
+    if not (enrollment.exam.requires_province and enrollment.province):
+        return
+    area = area or enrollment.area
+    if area is not None and area.province != enrollment.province:
+        raise InvalidChoice(_("%(area)s is not in %(province)s, the province you register in: choose an area of "
+                              "that province.") % {"area": area.name, "province": enrollment.get_province_display()},
+                            field="area")
+
+
 def enrollment_start(*, candidate, exam) -> Enrollment:
     """Accept the notice (考生须知) and open an enrollment; returns the active one if it exists."""
     _ensure_open(exam)
@@ -91,6 +104,8 @@ def enrollment_save_info(*, enrollment: Enrollment, actor, data: dict) -> None:
             values.update(invoice_type="", invoice_title="", invoice_tax_number="")
         elif values["invoice_type"] == "personal":
             values.update(invoice_title=locked.candidate.name, invoice_tax_number="")
+        if locked.exam.requires_province and locked.area_id and values["province"] != locked.province:
+            values.update(area=None, area_saved_at=None)  # another province: its area is chosen again
         Enrollment.objects.filter(pk=locked.pk).update(info_saved_at=timezone.now(), **values)
         _back_to_draft(locked, actor)
         audit_log(actor=actor, action="enrollment.info_saved", obj=locked, before=before, after=values)
@@ -158,8 +173,10 @@ def enrollment_choose_area(*, enrollment: Enrollment, actor, area_id: int) -> No
         _ensure_editable(locked)
         if not locked.subjects_saved_at:
             raise StepMissing(_("Choose your subjects first."))
-        if not Area.objects.filter(pk=area_id).exists():
+        area = Area.objects.filter(pk=area_id).first()
+        if area is None:
             raise InvalidChoice(_("Choose an area from the list."), field="area")
+        _check_area_in_province(locked, area)
         problem = _seat_problem(locked, area_id)
         if problem:
             raise problem
@@ -180,6 +197,7 @@ def enrollment_confirm(*, enrollment: Enrollment, actor) -> None:
             raise NotEditable(_("This registration is already confirmed."))
         if not (locked.info_saved_at and locked.subjects_saved_at and locked.area_saved_at):
             raise StepMissing(_("Finish every step before confirming."))
+        _check_area_in_province(locked)
         problem = _seat_problem(locked, locked.area_id)
         if problem:
             raise problem
@@ -339,16 +357,18 @@ def enrollment_change_area(*, enrollment: Enrollment, actor, area_id: int) -> No
             raise NotEditable(_("Only a paid registration can change its exam city."))
         if area_id == locked.area_id:
             raise InvalidChoice(_("This is already your exam area."), field="area")
-        if not Area.objects.filter(pk=area_id).exists():
+        area = Area.objects.filter(pk=area_id).first()
+        if area is None:
             raise InvalidChoice(_("Choose an area from the list."), field="area")
+        _check_area_in_province(locked, area)
         seats = _seats_of(locked, SeatState.SOLD)
         new_quotas = _quota_ids(locked, area_id)
         by_sitting = dict(SeatQuota.objects.filter(pk__in=new_quotas).values_list("sitting_id", "pk"))
         for seat in seats:
             EnrollmentSeat.objects.filter(pk=seat.pk).update(quota_id=by_sitting[seat.quota.sitting_id])
-        before = {"area": locked.area_id}
-        Enrollment.objects.filter(pk=locked.pk).update(area_id=area_id, area_saved_at=timezone.now())
-        audit_log(actor=actor, action="enrollment.area_changed", obj=locked, before=before, after={"area": area_id})
+        ENROLLMENT.perform(locked, "change_city", actor=actor, fields={"area_id": area_id,
+                                                                      "area_saved_at": timezone.now()},
+                           audit_before={"area": locked.area_id}, audit_extra={"area": area_id})
         # Last, as in the seat take: the quota rows stay locked only until the commit. A full
         # sitting raises, and leaving this block undoes the writes above.
         try:

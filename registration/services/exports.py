@@ -6,20 +6,29 @@ import tempfile
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.workflow import StaleState
 
 from .. import rosters
+from ..exceptions import NotAllowed
 from ..models import ExportStatus, RosterExport
 from ..states import ROSTER_EXPORT
 
 
+FULL_NUMBERS_PERMISSION = "accounts.view_full_id_number"
+
+
 def roster_export_request(*, actor, filters: rosters.RosterFilter, fmt: str, full_id_numbers: bool) -> RosterExport:
-    """Queue an export; full ID numbers only for staff with the permission (the request is audited)."""
+    """Queue an export (audited); full ID numbers and mobiles are refused to staff without the permission
+    (never quietly masked: they would believe they have full numbers)."""
     from .. import tasks
 
-    full = full_id_numbers and actor.has_perm("accounts.view_full_id_number")
+    if full_id_numbers and not actor.has_perm(FULL_NUMBERS_PERMISSION):
+        raise NotAllowed(_("You may not export full ID numbers and mobiles: that needs the permission to view "
+                           "full ID numbers. Nothing was exported."), field="full_id_numbers")
+    full = full_id_numbers
     with transaction.atomic():
         export = RosterExport.objects.create(requested_by=actor, exam_id=filters.exam_id, filters=filters.as_dict(),
                                              format=fmt, full_id_numbers=full)

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from exams.models import Exam
 
-from ..exceptions import InvalidChoice
+from ..exceptions import InvalidChoice, NotAllowed
 from ..models import AdmissionTicket, Score, ScoreReview, ScoreReviewStatus
 from ..states import SCORE_REVIEW
 
+IMPORT_PERMISSION = "registration.add_score"
 HEADERS = {"ticket": ("准考证号", "ticket_number", "ticket"), "subject": ("科目", "subject"),
            "score": ("成绩", "score")}
 
@@ -39,7 +40,10 @@ def _column(row: dict, key: str) -> str:
 
 def scores_import(*, exam: Exam, actor, rows) -> ImportReport:
     """Validate every row first (unknown ticket, subject mismatch, duplicate, out of range); import
-    only when all rows are good, in one transaction."""
+    only when all rows are good, in one transaction. `actor`: a holder of registration.add_score
+    (exam administrators), or None for the system."""
+    if actor is not None and not actor.has_perm(IMPORT_PERMISSION):
+        raise NotAllowed(_("Importing scores needs the permission to add scores (exam administrators)."))
     report = ImportReport()
     tickets = {t.number: t for t in AdmissionTicket.objects.filter(enrollment__exam=exam, void=False)
                .select_related("subject")}

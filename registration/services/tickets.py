@@ -11,8 +11,11 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from exams.models import Exam, SeatQuota, Venue
 
-from ..exceptions import InvalidChoice
+from ..exceptions import InvalidChoice, NotAllowed
 from ..models import AdmissionTicket, EnrollmentSeat, EnrollmentStatus, EnrollmentSubject, SeatState
+
+
+ALLOCATE_PERMISSION = "registration.add_admissionticket"
 
 
 def ticket_number(exam: Exam, area_id: int, sitting_index: int, venue_index: int, room: int, seat: int) -> str:
@@ -21,7 +24,11 @@ def ticket_number(exam: Exam, area_id: int, sitting_index: int, venue_index: int
 
 
 def tickets_allocate(*, exam: Exam, actor) -> dict:
-    """Allocate every paid candidate without a ticket; returns counts (created, voided, unplaced)."""
+    """Allocate every paid candidate without a ticket; returns counts (created, voided, unplaced).
+    `actor`: a holder of registration.add_admissionticket (exam administrators), or None for the system."""
+    if actor is not None and not actor.has_perm(ALLOCATE_PERMISSION):
+        raise NotAllowed(_("Allocating admission tickets needs the permission to add admission tickets "
+                           "(exam administrators)."))
     if exam.registration_is_open():
         raise InvalidChoice(_("Tickets are allocated after registration has closed."))
     created, unplaced = 0, 0

@@ -46,10 +46,10 @@ ACCESS = [
     ("photos.photo",                 "vc: approve, reject",                     "vc: approve, reject", "v", ""),
     ("registration.enrollment",      "vc: approve_review, reject_review",       "vc: approve_review, reject_review",
                                      "v",                                       "vc: approve_review, reject_review"),
-    ("registration.admissionticket", "v",                                       "",    "",    ""),
-    ("registration.score",           "vcd: delete_selected",                    "",    "",    ""),
-    ("registration.scorereview",     "vcd: delete_selected, decide",            "",    "",    ""),
-    ("registration.rosterexport",    "vcd: delete_selected",                    "",    "",    ""),
+    ("registration.admissionticket", "v",                                       "v",   "v",   ""),
+    ("registration.score",           "vcd: delete_selected",                    "v",   "v",   ""),
+    ("registration.scorereview",     "vcd: delete_selected, decide",            "v",   "vc: decide", ""),
+    ("registration.rosterexport",    "vcd: delete_selected",                    "v",   "v",   "v"),
     ("payments.order",               "v",                                       "v",   "v",   ""),
     ("payments.payment",             "v",                                       "v",   "",    ""),
     ("payments.refund",              "v: retry",                                "v: retry", "", ""),
@@ -67,8 +67,8 @@ PAGES = [
     ("accounts.user/identity",                      {SU, STAFF}),
     ("accounts.user (staff)/identity",              {SU}),
     ("accounts.user/reveal-id",                     {SU}),
-    ("registration.admissionticket/allocate",       {SU}),
-    ("registration.admissionticket/import-scores",  {SU}),
+    ("registration.admissionticket/allocate",       {SU, EXAM}),
+    ("registration.admissionticket/import-scores",  {SU, EXAM}),
 ]
 
 RIGHTS = {"v": "view", "a": "add", "c": "change", "d": "delete"}

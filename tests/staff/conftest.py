@@ -2,8 +2,8 @@
 
 Paid enrollments are built through registration.services only (start, info, subjects, area,
 confirm, seats_take, seats_sell), then registration is closed by moving registration_closes_at into
-the past. Users: a superuser, an exam administrator, a staff member allowed to see full ID numbers
-and a provincial authority of Shandong (37: 济南 and 青岛 are Shandong areas in exams.demo)."""
+the past. Users: a superuser, an exam administrator, association staff, a staff member allowed to see
+full ID numbers and a provincial authority of Shandong (37: 济南 and 青岛 are Shandong areas in exams.demo)."""
 from __future__ import annotations
 
 import datetime
@@ -191,6 +191,11 @@ def superuser(db):
 @pytest.fixture
 def exam_admin(db):
     return staff_user("examadmin", groups=["exam_administrator"])
+
+
+@pytest.fixture
+def association_staff(db):
+    return staff_user("assoc", groups=["association_staff"])
 
 
 @pytest.fixture

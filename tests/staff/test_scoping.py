@@ -74,8 +74,7 @@ def test_roster_export_of_another_provinces_area_is_refused(world, provincial_cl
 
 def test_roster_export_without_area_holds_only_shandong(world, provincial_client, provincial, on_commit):
     with on_commit():
-        response = provincial_client.post(reverse("staff:roster"), {
-            "exam": world.exam.pk, "format": "csv", "full_id_numbers": "on"})
+        response = provincial_client.post(reverse("staff:roster"), {"exam": world.exam.pk, "format": "csv"})
     assert response.status_code == 302
     export = RosterExport.objects.get()
     assert export.requested_by == provincial and export.filters["province"] == SHANDONG
@@ -88,13 +87,16 @@ def test_roster_export_without_area_holds_only_shandong(world, provincial_client
     assert "钱七".encode() not in b"".join(download.streaming_content)
 
 
-def test_roster_export_by_another_provinces_venue_is_empty(allocated, provincial_client, on_commit):
+def test_roster_export_by_another_provinces_venue_is_refused(allocated, provincial_client, on_commit):
+    """Another province's venue is not offered, and refused next to the field when posted anyway."""
     venue = Venue.objects.get(area=allocated.areas["北京"])
+    offered = provincial_client.get(reverse("staff:roster")).context["form"].fields["venue"].queryset
+    assert venue not in offered and offered.exists()
     with on_commit():
-        provincial_client.post(reverse("staff:roster"), {"exam": allocated.exam.pk, "venue": venue.pk,
-                                                         "format": "csv"})
-    export = RosterExport.objects.get()
-    assert export.rows == 0 and exported_rows(export) == []
+        response = provincial_client.post(reverse("staff:roster"), {"exam": allocated.exam.pk, "venue": venue.pk,
+                                                                    "format": "csv"})
+    assert response.status_code == 200 and response.context["form"].errors["venue"]
+    assert not RosterExport.objects.exists()
 
 
 def test_dashboard_figures_are_limited_to_the_province(world, provincial_client, client, superuser):

@@ -16,7 +16,7 @@ from core.models import AuditEntry
 from core.workflow import allowed_actions
 from exams.models import Exam
 from registration import services
-from registration.exceptions import InvalidChoice
+from registration.exceptions import InvalidChoice, NotAllowed
 from registration.models import AdmissionTicket, Score, ScoreReview
 
 pytestmark = pytest.mark.django_db
@@ -151,9 +151,26 @@ def test_admin_import_view_shows_the_report_then_imports_a_good_file(allocated, 
     assert Score.objects.count() == 9
 
 
-def test_import_view_needs_the_permission(allocated, exam_admin, client):
-    client.force_login(exam_admin)
+@pytest.mark.parametrize("who", ["association_staff", "provincial"])
+def test_import_view_needs_the_permission(allocated, who, request, client):
+    """Only exam administrators (and superusers) import scores: the page and the service refuse the others."""
+    actor = request.getfixturevalue(who)
+    client.force_login(actor)
     assert client.get(reverse("admin:registration_scores_import")).status_code == 403
+    with pytest.raises(NotAllowed):
+        services.scores_import(exam=allocated.exam, actor=actor, rows=dict_rows(csv_text(good_rows(allocated))))
+    assert not Score.objects.exists()
+
+
+def test_an_exam_administrator_imports_scores_in_admin(allocated, exam_admin, client):
+    client.force_login(exam_admin)
+    url = reverse("admin:registration_scores_import")
+    assert url in client.get(reverse("admin:registration_admissionticket_changelist")).content.decode()
+    upload = SimpleUploadedFile("scores.csv", ("\ufeff" + csv_text(good_rows(allocated))).encode("utf-8"))
+    response = client.post(url, {"exam": allocated.exam.pk, "file": upload})
+    assert response.status_code == 302
+    assert Score.objects.count() == 9
+    assert AuditEntry.objects.get(action="scores.imported").actor == exam_admin
 
 
 def test_candidate_sees_the_score_in_my_exams(scored, client):
@@ -276,15 +293,15 @@ def test_staff_confirm_the_score(review_window, scored, superuser):
 
 
 def test_score_review_decisions_the_workflow_does_not_allow_are_refused(review_window, scored, superuser,
-                                                                      exam_admin):
-    """Only staff trusted with score reviews decide (registration.change_scorereview), once."""
+                                                                      association_staff):
+    """Only staff trusted with score reviews decide (registration.change_scorereview: exam administrators), once."""
     ticket = tickets_of(scored, "赵六")[0]
     old = ticket.score.value
     zhao = scored.candidate("赵六")
     with inside(review_window):
         review = request_review(scored, "赵六", ticket)
         assert {a.name for a in allowed_actions(review, superuser)} == {"uphold", "correct"}
-        for who in (exam_admin, zhao):  # an exam administrator, the candidate
+        for who in (association_staff, zhao):  # association staff (who may read reviews), the candidate
             assert allowed_actions(review, who) == []
             with pytest.raises(InvalidChoice):
                 services.score_review_decide(review=review, actor=who, outcome="改分", corrected=Decimal("99"))

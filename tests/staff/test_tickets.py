@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.models import AuditEntry
 from exams.models import Exam, Venue
 from registration import services
-from registration.exceptions import InvalidChoice
+from registration.exceptions import InvalidChoice, NotAllowed
 from registration.models import AdmissionTicket, Enrollment, EnrollmentSubject
 from registration.services.tickets import ticket_number
 from tests.staff.conftest import close_registration, make_candidate, pay, walk
@@ -159,11 +159,29 @@ def test_admin_allocate_view_shows_the_refusal_while_open(open_world, superuser,
     assert not AdmissionTicket.objects.exists()
 
 
-def test_allocate_view_needs_the_permission(world, exam_admin, client):
-    client.force_login(exam_admin)
+@pytest.mark.parametrize("who", ["association_staff", "provincial"])
+def test_allocate_view_needs_the_permission(world, who, request, client):
+    """Only exam administrators (and superusers) allocate: the others are refused, by the page and by the service."""
+    actor = request.getfixturevalue(who)
+    client.force_login(actor)
     response = client.post(reverse("admin:registration_tickets_allocate"), {"exam": world.exam.pk})
     assert response.status_code == 403
+    with pytest.raises(NotAllowed):
+        services.tickets_allocate(exam=world.exam, actor=actor)
     assert not AdmissionTicket.objects.exists()
+    page = client.get(reverse("admin:registration_admissionticket_changelist")).content.decode()
+    assert reverse("admin:registration_tickets_allocate") not in page  # not offered either
+
+
+def test_an_exam_administrator_allocates_the_tickets_in_admin(world, exam_admin, client):
+    client.force_login(exam_admin)
+    changelist = client.get(reverse("admin:registration_admissionticket_changelist"))
+    assert changelist.status_code == 200
+    assert reverse("admin:registration_tickets_allocate") in changelist.content.decode()
+    response = client.post(reverse("admin:registration_tickets_allocate"), {"exam": world.exam.pk})
+    assert response.status_code == 302
+    assert AdmissionTicket.objects.count() == 9
+    assert AuditEntry.objects.filter(action="tickets.allocated", actor=exam_admin).count() == 1
 
 
 def test_candidate_enrolled_after_a_reopening_gets_a_seat_next_to_the_others(world, superuser):
