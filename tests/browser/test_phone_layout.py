@@ -3,6 +3,7 @@ candidate page's heading and main action are in the first screen; the panel open
 an offcanvas, without it as the target of the menu link) and its entries work; tables are stacked
 cards; staff pages never scroll sideways. At desktop size the side menu stays beside the page."""
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -26,6 +27,8 @@ from tests.browser.screens import (
 from tests.photos.factories import approved_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -99,6 +102,8 @@ def test_the_menu_opens_from_the_header_on_a_phone(page, live_server, candidate)
 
     menu.click()
     expect(side_menu_entry(page, "个人信息")).to_be_visible()
+    expect(page.locator("#site-menu.showing")).to_have_count(0)  # the slide-in has ended
+    page.screenshot(path=str(SCREENSHOTS / "phone-menu.png"))
     expect(page.get_by_role("link", name="我的考试（准考证与成绩）")).to_be_visible()
     expect(page.get_by_role("button", name="退出登录")).to_be_attached()
     side_menu_entry(page, "个人信息").click()
@@ -169,3 +174,18 @@ def test_staff_pages_on_a_phone_never_scroll_sideways(page, live_server, candida
         assert_no_sideways_scroll(page)
         heading = page.locator("#content h1").first
         assert_in_first_screen(page, heading)
+
+
+def test_in_english_the_long_site_name_wraps_beside_the_menu_button(page, live_server, candidate):
+    page.set_viewport_size(PHONE)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    log_in_as(page, live_server, candidate)
+    page.goto(reverse("registration:exam-list"))
+    expect(page.locator("main h1")).to_have_text("Choose an exam")
+    assert_heading_in_first_screen(page)
+    assert_no_sideways_scroll(page)
+    brand, menu = page.locator(".navbar-brand"), page.get_by_test_id("menu-button")
+    assert_in_first_screen(page, menu, "the menu button")
+    assert brand.bounding_box()["x"] + brand.bounding_box()["width"] <= menu.bounding_box()["x"]
+    assert abs(brand.bounding_box()["y"] + brand.bounding_box()["height"] / 2
+               - menu.bounding_box()["y"] - menu.bounding_box()["height"] / 2) < 20  # side by side
