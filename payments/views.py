@@ -191,7 +191,7 @@ def change_city(request, pk):
             status = 400
     return render(request, "payments/change_city.html", {
         "enrollment": enrollment, "exam": enrollment.exam, "choices": choices, "options": options, "form": form,
-        "can_change": enrollment.status == EnrollmentStatus.ENROLLED and enrollment.exam.registration_is_open(),
+        "can_change": can(enrollment, request.user, "change_city"),
     }, status=status)
 
 

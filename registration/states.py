@@ -71,6 +71,9 @@ ENROLLMENT = Workflow(
                (S.PENDING_PAYMENT,), S.CONFIRMED, CANDIDATE | SYSTEM),
         Action("complete", gettext_lazy("Registration complete (paid)"), (S.PENDING_PAYMENT,), S.ENROLLED, SYSTEM),
         Action("refund", gettext_lazy("Refund"), (S.ENROLLED,), S.REFUNDED, CANDIDATE | SYSTEM),
+        # 更换考点城市 (D9): the paid seats move to another area in one step; the status stays.
+        Action("change_city", gettext_lazy("Change the exam city"), (S.ENROLLED,), S.ENROLLED, CANDIDATE,
+               guard=_registration_open, audit_action="enrollment.area_changed"),
     ],
 )
 

@@ -295,3 +295,25 @@ def test_a_refund_whose_task_was_lost_is_sent_by_the_retry_job(paid, candidate, 
     assert refund.status == "refunded"
     order.refresh_from_db()
     assert order.status == "refunded" and services.check_invariants() == []
+
+
+def test_change_of_city_is_a_workflow_action_offered_only_while_registration_is_open(logged_in, paid, candidate,
+                                                                                    exam, area):
+    """The progress page and the change-city page offer the move exactly when the workflow allows it;
+    the move writes one audit entry with the areas before and after."""
+    enrollment, _order = paid
+    progress = reverse("registration:enrollment-progress", args=[enrollment.pk])
+    page = reverse("payments:change-city", args=[enrollment.pk])
+    assert 'data-testid="change-city"' in logged_in.get(progress).content.decode()
+    assert 'name="area"' in logged_in.get(page).content.decode()
+
+    qingdao = Area.objects.get(name="青岛")
+    services.change_area(enrollment=enrollment, actor=candidate, area_id=qingdao.pk)
+    entry = AuditEntry.objects.get(action="enrollment.area_changed", object_id=str(enrollment.pk))
+    assert (entry.before, entry.after, entry.actor) == ({"status": "enrolled", "area": area.pk},
+                                                       {"status": "enrolled", "area": qingdao.pk}, candidate)
+
+    type(exam).objects.filter(pk=exam.pk).update(registration_closes_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert 'data-testid="change-city"' not in logged_in.get(progress).content.decode()
+    closed = logged_in.get(page).content.decode()
+    assert 'name="area"' not in closed and "alert-secondary" in closed
