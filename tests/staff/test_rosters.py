@@ -8,11 +8,13 @@ import zipfile
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from core.masking import mask_id_number, mask_mobile
 from core.models import AuditEntry
-from exams.models import Subject, Venue
+from exams import demo
+from exams.models import Sitting, Subject, Venue
 from photos.selectors import approved_photo
 from registration import rosters
 from registration.exceptions import NotAllowed
@@ -286,3 +288,62 @@ def test_a_failed_export_is_recorded_for_the_staff_member(allocated, exam_admin,
     assert export.status == "failed" and "No space left" in export.error and not export.file
     entry = AuditEntry.objects.get(object_id=str(export.pk), action="roster_export.failed")
     assert entry.actor is None and entry.before == {"status": "queued"}
+
+
+# --------------------------------------------------------------------------- the export form (issue 14.10, 14.8)
+
+
+def test_the_full_numbers_box_is_offered_only_to_staff_allowed_to_see_them(allocated, exam_admin, id_viewer,
+                                                                            client):
+    client.force_login(exam_admin)
+    page = client.get(reverse("staff:roster")).content.decode()
+    assert 'name="full_id_numbers"' not in page and 'data-testid="masked-note"' in page
+    client.force_login(id_viewer)
+    page = client.get(reverse("staff:roster")).content.decode()
+    assert 'name="full_id_numbers"' in page and 'data-testid="masked-note"' not in page
+
+
+def test_full_numbers_posted_without_the_permission_are_refused_with_a_message(allocated, exam_admin, client,
+                                                                               on_commit):
+    """Before, the box was silently ignored: the export came masked and nothing said so."""
+    client.force_login(exam_admin)
+    client.cookies["django_language"] = "en"
+    with on_commit():
+        response = client.post(reverse("staff:roster"), {"exam": allocated.exam.pk, "format": "csv",
+                                                         "full_id_numbers": "on"})
+    assert response.status_code == 403
+    assert "You may not export full ID numbers and mobiles" in response.content.decode()
+    assert not RosterExport.objects.exists()
+
+
+def test_staff_allowed_to_see_full_numbers_get_them(allocated, id_viewer, client, on_commit):
+    client.force_login(id_viewer)
+    with on_commit():
+        response = client.post(reverse("staff:roster"), {"exam": allocated.exam.pk, "format": "csv",
+                                                         "full_id_numbers": "on"})
+    assert response.status_code == 302
+    export = RosterExport.objects.get()
+    assert export.full_id_numbers is True and export.status == "done"
+
+
+def test_filters_that_do_not_belong_together_are_refused_next_to_the_field(allocated, exam_admin, client):
+    other_exam = demo.seed_closed(timezone.now(), timezone.localdate())
+    client.force_login(exam_admin)
+    exam, areas = allocated.exam, allocated.areas
+    url = reverse("staff:roster")
+    beijing_venue = Venue.objects.get(area=areas["北京"])
+    cases = [
+        ({"area": areas["济南"].pk, "venue": beijing_venue.pk}, "venue"),
+        ({"sitting": Sitting.objects.filter(exam=other_exam).first().pk}, "sitting"),
+        ({"subject": Subject.objects.filter(exam=other_exam).first().pk}, "subject"),
+        ({"sitting": allocated.sittings[0].pk, "subject": Subject.objects.get(exam=exam, code="QMS").pk}, "subject"),
+    ]
+    for extra, field in cases:
+        response = client.post(url, {"exam": exam.pk, "format": "csv", **extra})
+        assert response.status_code == 200, extra
+        assert list(response.context["form"].errors) == [field], extra
+    assert not RosterExport.objects.exists()
+    response = client.post(url, {"exam": exam.pk, "format": "csv", "area": areas["北京"].pk,
+                                 "venue": beijing_venue.pk, "sitting": allocated.sittings[1].pk,
+                                 "subject": Subject.objects.get(exam=exam, code="QMS").pk})
+    assert response.status_code == 302
