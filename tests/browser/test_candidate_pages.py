@@ -78,6 +78,10 @@ def test_my_registration_shows_the_invoice_with_a_pdf_and_prints_without_buttons
     expect(record.get_by_test_id("invoice-number")).to_be_visible()
     expect(record.get_by_test_id("record-actions")).to_be_hidden()
     expect(link).to_be_hidden()
+    expect(page.locator(".site-header")).to_be_hidden()  # on paper: the page's content only
+    expect(page.locator("aside .side-menu").first).to_be_hidden()
+    page.set_viewport_size({"width": 700, "height": 900})  # narrower than md: still a table on paper
+    assert page.get_by_test_id("invoice-number").evaluate("cell => getComputedStyle(cell).display") == "table-cell"
     page.emulate_media(media="screen")
 
     # the refund voids it, and the page says so
