@@ -183,6 +183,16 @@ def test_candidate_sees_the_score_in_my_exams(scored, client):
     assert li_gb.number not in page
 
 
+def test_a_zero_score_is_shown_as_zero_and_a_missing_one_as_a_dash(scored, client):
+    zhang_gb, zhang_qms = tickets_of(scored, "张三")
+    Score.objects.filter(ticket=zhang_gb).update(value=0)
+    Score.objects.filter(ticket=zhang_qms).delete()
+    client.force_login(scored.candidate("张三"))
+    page = client.get(reverse("registration:my-exams")).content.decode()
+    assert f'data-testid="score-{zhang_gb.number}">0.0<' in page
+    assert f'data-testid="score-{zhang_qms.number}">—<' in page
+
+
 # --------------------------------------------------------------------------- review
 
 
