@@ -112,7 +112,7 @@ def transition(enrollment: Enrollment, new: str, *, actor, reason: str = "", **f
 # --------------------------------------------------------------------------- score reviews (成绩复核)
 
 SR = ScoreReviewStatus
-# Who decides a review: staff trusted with changing score reviews (a superuser by default; see accounts.roles).
+# Who decides a review: holders of registration.change_scorereview (exam administrators; see accounts.roles).
 SCORE_REVIEWER = HasPerm("registration.change_scorereview")
 
 SCORE_REVIEW = Workflow(
