@@ -173,7 +173,7 @@ def change_city(request, pk):
     """更换考点城市: only to an area with a free seat in every paid sitting, in one step."""
     enrollment = _enrollment(request, pk)
     choices = registration_selectors.choices_of(enrollment)
-    options = [o for o in registration_selectors.area_options(enrollment.exam, [c.sitting for c in choices])
+    options = [o for o in registration_selectors.enrollment_area_options(enrollment, [c.sitting for c in choices])
                if o.area.pk != enrollment.area_id]
     form = AreaForm(request.POST if request.method == "POST" else None, options=options)
     status = 200

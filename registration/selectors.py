@@ -208,8 +208,9 @@ class AreaOptions(list):
     version: int = 0
 
 
-def area_options(exam: Exam, sittings: list[Sitting]) -> AreaOptions:
-    """Every area holding all the given sittings, with the seats left in each (cached figures)."""
+def area_options(exam: Exam, sittings: list[Sitting], *, province: str = "") -> AreaOptions:
+    """Every area holding all the given sittings, with the seats left in each (cached figures);
+    only `province`'s areas when one is given."""
     left = availability.seats_left(exam.pk)
     sitting_ids = {s.pk for s in sittings}
     areas_with: dict[int, set] = {}
@@ -217,10 +218,18 @@ def area_options(exam: Exam, sittings: list[Sitting]) -> AreaOptions:
         if sitting_id in sitting_ids:
             areas_with.setdefault(area_id, set()).add(sitting_id)
     options = AreaOptions(AreaOption(area=area, seats=[(s, left[(area.pk, s.pk)]) for s in sittings])
-                          for area in catalogue.of(exam).areas if areas_with.get(area.pk) == sitting_ids)
+                          for area in catalogue.of(exam).areas if areas_with.get(area.pk) == sitting_ids
+                          and (not province or area.province == province))
     options.version = hash((exam.pk, tuple(s.pk for s in sittings),
                             tuple((o.area.pk, *(n for _s, n in o.seats)) for o in options)))
     return options
+
+
+def enrollment_area_options(enrollment: Enrollment, sittings: list[Sitting]) -> AreaOptions:
+    """The areas this registration may choose: where the exam has the candidate choose a province
+    (报考省份), that province's only (the service refuses any other)."""
+    province = enrollment.province if enrollment.exam.requires_province else ""
+    return area_options(enrollment.exam, sittings, province=province)
 
 
 def fresh_seats_left(exam: Exam, area_id: int, sitting_ids) -> dict[int, int]:

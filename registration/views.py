@@ -166,7 +166,7 @@ def enrollment_area(request, pk):
         messages.info(request, _("Choose your subjects first."))
         return redirect("registration:enrollment-subjects", enrollment.pk)
     choices = selectors.chosen_subjects(enrollment)
-    options = selectors.area_options(enrollment.exam, [c.sitting for c in choices])
+    options = selectors.enrollment_area_options(enrollment, [c.sitting for c in choices])
     form = forms.AreaForm(request.POST if request.method == "POST" else None, options=options, initial={"area": enrollment.area_id})
     return _edit_page(request, enrollment, "registration/area_form.html", form,
                       {**_step_context(enrollment, "area"), "options": options, "choices": choices},

@@ -158,7 +158,7 @@ def _seat_problem(enrollment: Enrollment, area_id: int) -> NoSeatsInArea | None:
         return None
     full_names = [s.name for s in Sitting.objects.filter(pk__in=full).order_by("starts_at")]
     sittings = list(Sitting.objects.filter(pk__in=sitting_ids))
-    alternatives = [option.area.name for option in selectors.area_options(enrollment.exam, sittings)
+    alternatives = [option.area.name for option in selectors.enrollment_area_options(enrollment, sittings)
                     if option.available and option.area.pk != area_id]
     message = _("No seats are left in this area for: %(sittings)s.") % {"sittings": "、".join(full_names)}
     if alternatives:

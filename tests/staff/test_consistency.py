@@ -231,6 +231,16 @@ def test_the_area_page_shows_the_refusal_next_to_the_area(province_exam, client)
     assert enrollment.area is None
 
 
+def test_the_area_page_offers_only_the_areas_of_the_chosen_province(province_exam, client):
+    candidate = make_candidate("王芳")
+    enrollment = to_area_step(candidate, province_exam, SHANDONG)
+    client.force_login(candidate)
+    response = client.get(reverse("registration:enrollment-area", args=[enrollment.pk]))
+    offered = {option.area.name for option in response.context["options"]}
+    assert offered and offered <= {area.name for area in Area.objects.filter(province=SHANDONG)}
+    assert "北京" not in offered and "北京" not in response.content.decode()
+
+
 def test_another_province_clears_the_area_chosen_for_the_first(province_exam):
     candidate = make_candidate("王芳")
     enrollment = to_area_step(candidate, province_exam, SHANDONG)
