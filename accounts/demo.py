@@ -56,6 +56,16 @@ def seed() -> list[tuple[str, str, str]]:
                        "major": "质量管理工程", "graduated_on": datetime.date(2012, 7, 1)},
         ))
 
+    if not User.objects.filter(username="examinee").exists():  # has already sat an exam (seed_demo)
+        services.user_signup(data=services.SignupData(
+            username="examinee", password_hash=make_password(DEMO_PASSWORD), name="王芳",
+            id_type=IdType.RESIDENT_ID, id_number=resident_id("370102", datetime.date(1992, 5, 9), 122),
+            gender=Gender.FEMALE, birth_date=datetime.date(1992, 5, 9), email="examinee@example.org",
+            mobile="13800000002",
+            education={"level": EducationLevel.BACHELOR, "degree": "bachelor", "school": "青岛大学",
+                       "major": "环境工程", "graduated_on": datetime.date(2014, 7, 1)},
+        ))
+
     institution, _created = Institution.objects.get_or_create(
         credit_code=credit_code("91370100MA3C5X7R2"),
         defaults={"name": "济南示例认证有限公司", "kind": InstitutionKind.CERTIFICATION_BODY,
@@ -74,5 +84,6 @@ def seed() -> list[tuple[str, str, str]]:
         ("exam administrator", "examadmin", DEMO_PASSWORD),
         ("provincial authority (Shandong)", "shandong", DEMO_PASSWORD),
         ("candidate", "candidate", DEMO_PASSWORD),
+        ("candidate who sat an exam (scores, 成绩复核)", "examinee", DEMO_PASSWORD),
         ("institution user (institution login)", "institution", DEMO_PASSWORD),
     ]

@@ -74,20 +74,34 @@ def seed() -> Exam:
 def seed_closed(now, today) -> Exam:
     """A second exam whose registration has closed: admission tickets can be printed now."""
     exam_day = today + datetime.timedelta(days=5)
-    exam, created = Exam.objects.get_or_create(
-        name=f"{today.year}年中国认证认可协会认证人员注册全国统一考试（加考）",
-        defaults=dict(
-            body=ExamBody.CCAA, status=ExamStatus.PUBLISHED,
-            registration_opens_at=now - datetime.timedelta(days=20),
-            registration_closes_at=now - datetime.timedelta(days=3),
-            refund_opens_at=now - datetime.timedelta(days=20), refund_closes_at=now - datetime.timedelta(days=3),
-            ticket_print_opens_at=now - datetime.timedelta(days=1), ticket_print_closes_at=_at(exam_day, 18),
-            exam_starts_on=exam_day, exam_ends_on=exam_day, notice=NOTICE, commitment=COMMITMENT,
-            # 成绩复核: once scores are out (staff import them in admin), for ten days.
-            score_review_opens_at=_at(exam_day + datetime.timedelta(days=15), 9),
-            score_review_closes_at=_at(exam_day + datetime.timedelta(days=25), 17),
-        ),
-    )
+    return _two_sitting_exam(f"{today.year}年中国认证认可协会认证人员注册全国统一考试（加考）", dict(
+        registration_opens_at=now - datetime.timedelta(days=20),
+        registration_closes_at=now - datetime.timedelta(days=3),
+        refund_opens_at=now - datetime.timedelta(days=20), refund_closes_at=now - datetime.timedelta(days=3),
+        ticket_print_opens_at=now - datetime.timedelta(days=1), ticket_print_closes_at=_at(exam_day, 18),
+        exam_starts_on=exam_day, exam_ends_on=exam_day,
+        # 成绩复核: once scores are out (staff import them in admin), for ten days.
+        score_review_opens_at=_at(exam_day + datetime.timedelta(days=15), 9),
+        score_review_closes_at=_at(exam_day + datetime.timedelta(days=25), 17),
+    ), exam_day)
+
+
+def seed_held(now, today) -> Exam:
+    """A third exam, held three weeks ago: its scores are out and the score review window (成绩复核) is open."""
+    exam_day = today - datetime.timedelta(days=21)
+    return _two_sitting_exam(f"{today.year}年中国认证认可协会认证人员注册全国统一考试（秋季）", dict(
+        registration_opens_at=now - datetime.timedelta(days=70),
+        registration_closes_at=now - datetime.timedelta(days=40),
+        refund_opens_at=now - datetime.timedelta(days=70), refund_closes_at=now - datetime.timedelta(days=40),
+        ticket_print_opens_at=now - datetime.timedelta(days=28), ticket_print_closes_at=_at(exam_day, 18),
+        exam_starts_on=exam_day, exam_ends_on=exam_day,
+        score_review_opens_at=now - datetime.timedelta(days=2), score_review_closes_at=now + datetime.timedelta(days=8),
+    ), exam_day)
+
+
+def _two_sitting_exam(name: str, windows: dict, exam_day: datetime.date) -> Exam:
+    exam, created = Exam.objects.get_or_create(name=name, defaults=dict(
+        body=ExamBody.CCAA, status=ExamStatus.PUBLISHED, notice=NOTICE, commitment=COMMITMENT, **windows))
     if created:
         first = Sitting.objects.create(exam=exam, name="第一场", starts_at=_at(exam_day, 9), ends_at=_at(exam_day, 11))
         second = Sitting.objects.create(exam=exam, name="第二场", starts_at=_at(exam_day, 14),

@@ -118,7 +118,7 @@ def _build() -> dict:
     users = {user.username: user for user in User.objects.all()}
     boss, candidate = users["admin"], users["candidate"]
     ticket = AdmissionTicket.objects.select_related("enrollment__exam", "subject").filter(
-        enrollment__candidate=candidate).order_by("number").first()
+        enrollment__candidate=candidate, enrollment__exam__name__endswith="（加考）").order_by("number").first()
     exam = ticket.enrollment.exam
     out = io.StringIO()
     writer = csv.writer(out)
@@ -126,10 +126,10 @@ def _build() -> dict:
     assert registration_services.scores_import(exam=exam, actor=boss, rows=csv.DictReader(io.StringIO(
         out.getvalue()))).ok
     review = ScoreReview.objects.create(ticket=ticket, candidate=candidate, reason="分数与预估不符")
-    order = Order.objects.get(candidate=candidate)
+    order = Order.objects.get(candidate=candidate, exam=exam)
     payment = order.payments.get()
     refund = Refund.objects.create(payment=payment, order=order, candidate=candidate, exam=exam, amount=order.amount)
-    quota = SeatQuota.objects.filter(exam=Exam.objects.exclude(pk=exam.pk).get()).order_by("pk").first()
+    quota = SeatQuota.objects.filter(exam=Exam.objects.get(name__contains="第一期")).order_by("pk").first()
     release = exams_services.quota_release_seats(quota=quota, seats=1, actor=boss,
                                                  release_at=timezone.now() + datetime.timedelta(days=1))
     dishonest = accounts_services.dishonest_record_save(actor=boss, id_number="110101199001011237", name="失信者",

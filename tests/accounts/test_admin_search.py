@@ -63,7 +63,7 @@ def _build() -> dict:
 
     call_command("seed_demo", stdout=io.StringIO())
     zhang = User.objects.get(username="candidate")
-    exam = Exam.objects.get(enrollments__candidate=zhang)
+    exam = Exam.objects.get(enrollments__candidate=zhang, name__endswith="（加考）")  # tickets, no scores yet
     li = UserFactory(username="lina", name="李娜", mobile="13912345678")
     EducationFactory(user=li)
     give_photo(li)
@@ -76,9 +76,10 @@ def _build() -> dict:
     writer.writerows((t.number, "", "70") for t in AdmissionTicket.objects.filter(enrollment__exam=exam))
     assert services.scores_import(exam=exam, actor=None, rows=csv.DictReader(io.StringIO(out.getvalue()))).ok
     for person in (zhang, li):
-        ticket = AdmissionTicket.objects.filter(enrollment__candidate=person).order_by("number").first()
+        ticket = AdmissionTicket.objects.filter(enrollment__candidate=person, enrollment__exam=exam).order_by(
+            "number").first()
         ScoreReview.objects.create(ticket=ticket, candidate=person, reason="分数与预估不符")
-        order = person.orders.get()
+        order = person.orders.get(exam=exam)
         Refund.objects.create(payment=order.payments.get(), order=order, candidate=person, exam=exam,
                               amount=order.amount)
     return {"zhang": zhang.pk, "li": li.pk}
@@ -94,7 +95,7 @@ def people(_people, db):
 def terms(user) -> dict[str, str]:
     ticket = _tickets(user).order_by("number").first()
     return {"name": user.name, "mobile": user.mobile, "ID number": user.id_number,
-            "order number": user.orders.get().number, "ticket number": ticket.number}
+            "order number": user.orders.get(exam__name__endswith="（加考）").number, "ticket number": ticket.number}
 
 
 def found(client: Client, page: str, term: str) -> set[int]:

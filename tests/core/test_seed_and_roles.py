@@ -26,3 +26,21 @@ def test_seed_demo_is_idempotent_and_its_logins_work(client):
     candidate = User.objects.get(username="candidate")
     assert candidate.groups.filter(name=Role.CANDIDATE).exists() and candidate.education_records.exists()
     assert User.objects.get(username="shandong").province == "37"
+
+
+def test_the_demo_candidate_can_ask_for_a_score_review_of_the_held_exam(client):
+    """The demo has an exam already held, with scores and an open review window (issue 14 item 1)."""
+    from django.urls import reverse
+
+    from registration.models import AdmissionTicket, ScoreReview
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    candidate = User.objects.get(username="examinee")
+    client.force_login(candidate)
+    page = client.get(reverse("registration:my-exams")).content.decode()
+    assert "58.0" in page and "72.5" in page and reverse("registration:score-review") in page
+    ticket = AdmissionTicket.objects.get(enrollment__candidate=candidate, subject__code="GB", score__isnull=False)
+    response = client.post(reverse("registration:score-review"), {
+        "exam": ticket.enrollment.exam_id, "ticket_number": ticket.number, "reason": "卷面分数与预估相差较大"})
+    assert response.status_code == 302
+    assert ScoreReview.objects.get(candidate=candidate).ticket == ticket
