@@ -175,6 +175,11 @@ def test_staff_approving_an_older_photo_again_puts_it_back_in_force(candidate, s
 # --------------------------------------------------------------------------- the message centre
 
 
+def in_english(lazy_text) -> str:
+    with translation.override("en"):
+        return str(lazy_text)
+
+
 def test_the_candidate_gets_a_message_with_the_reason_and_the_next_step(client, candidate, staff, two_photos,
                                                                         on_commit):
     _older, newer = two_photos
@@ -184,7 +189,7 @@ def test_the_candidate_gets_a_message_with_the_reason_and_the_next_step(client, 
     assert notice.url == UPLOAD and notice.object_id == newer.pk
     english = notice.texts["en"]["body"]
     assert english.startswith("The association's staff did not accept your ID photo:")
-    assert REASON in english and str(reasons.AFTER_STAFF_REJECTION["upload"]) in english.replace("\n", " ")
+    assert REASON in english and in_english(reasons.AFTER_STAFF_REJECTION["upload"]) in english.replace("\n", " ")
     assert REASON in notice.body
 
     client.force_login(candidate)
@@ -202,7 +207,7 @@ def test_once_the_photo_is_locked_the_candidate_is_told_to_contact_staff(client,
         with on_commit():
             services.photo_decide(photo=photo, actor=staff, approve=False, reason=REASON)
         notice = Notification.objects.get(recipient=candidate, kind="photo.rejected")
-        assert str(reasons.AFTER_STAFF_REJECTION["locked"]) in notice.texts["en"]["body"].replace("\n", " ")
+        assert in_english(reasons.AFTER_STAFF_REJECTION["locked"]) in notice.texts["en"]["body"].replace("\n", " ")
         client.force_login(candidate)
         page = client.get(UPLOAD).content.decode()
         assert REASON in page and text(reasons.AFTER_STAFF_REJECTION["locked"]) in page
