@@ -65,6 +65,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_qualification",
         "accounts.assign_candidate_roles",
         "core.view_auditentry",
+        # 认证人员 (SPEC G): the association reviews, assigns experts, decides, manages certificates.
+        "certification.view_application", "certification.change_application",
+        "certification.view_applicationitem", "certification.view_evidence", "certification.view_evaluation",
+        "certification.view_certificate", "certification.change_certificate",
+        "certification.view_paymentvoucher", "certification.change_paymentvoucher",
+        "certification.view_practicingrelation", "certification.view_field", "certification.view_level",
+        "certification.view_track", "certification.add_track", "certification.change_track",
         # To answer candidates: their tickets, scores and score reviews (decided by exam administrators).
         "registration.view_admissionticket",
         "registration.view_score",

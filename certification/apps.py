@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CertificationConfig(AppConfig):
     name = "certification"
     verbose_name = _("Certification personnel")
+
+    def ready(self):
+        from . import states  # noqa: F401  (registers the workflows)

@@ -33,5 +33,7 @@ urlpatterns = [
     path("sandbox-pay/", include("payments.sandbox.urls")),
     path("staff/", include("config.staff_urls")),
     path("messages/", include("core.urls")),  # 消息中心 (SPEC G9)
+    path("certification/", include("certification.urls")),  # 认证人员 (SPEC G)
+    path("verify/", include("certification.urls_public")),  # public certificate verification (G10)
     path("admin/", admin.site.urls),
 ]

@@ -305,6 +305,13 @@ PHOTO_PROFILE_BY_EXAM_BODY = {"ccaa": "ccaa", "cpta": "cpta", "accounting": "cpt
 PHOTO_DEFAULT_PROFILE = env.str("PHOTO_DEFAULT_PROFILE", default="ccaa")
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
+# --- Certification personnel (SPEC G5, G10): annual confirmation opens this many days before a
+# certificate expires and stays open this long after; reminders go out these days before.
+CERTIFICATION_RENEWAL_DAYS = env.int("CERTIFICATION_RENEWAL_DAYS", default=90)
+CERTIFICATION_GRACE_DAYS = env.int("CERTIFICATION_GRACE_DAYS", default=180)
+CERTIFICATION_REMINDER_DAYS = (90, 60, 30)
+CERTIFICATION_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
 # --- Payments (SPEC E1–E5)
 ORDER_UNPAID_MINUTES = env.int("ORDER_UNPAID_MINUTES", default=30)
 # Minutes before an unpaid order expires when its candidate is told (once) to pay or lose the seats.

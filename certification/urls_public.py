@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import verify_views
+
+app_name = "verify"
+
+urlpatterns = [
+    path("", verify_views.verify, name="verify"),
+]
