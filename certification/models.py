@@ -379,6 +379,10 @@ class PaymentVoucher(TimeStampedModel):
     invoice_type = models.CharField(_("invoice type"), max_length=20, blank=True)
     invoice_title = models.CharField(_("invoice title"), max_length=100, blank=True)
     invoice_tax_number = models.CharField(_("tax number"), max_length=18, blank=True)
+    # Numbered from the exam invoices' yearly counter (payments.InvoiceCounter) when staff confirm
+    # a voucher whose payer asked for an invoice: one series of invoice numbers for the association.
+    invoice_number = models.CharField(_("invoice number"), max_length=32, unique=True, null=True, blank=True)
+    invoice_issued_at = models.DateTimeField(_("invoice issued at"), null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("uploaded by"))
 
     class Meta:
@@ -453,3 +457,27 @@ class Certificate(TimeStampedModel):
         if self.is_expired(today):
             return "expired"
         return self.status
+
+
+class CertificateReminder(models.Model):
+    """One expiry reminder sent (90, 60, 30 days before, settings.CERTIFICATION_REMINDER_DAYS): at most
+    one per certificate, expiry date and threshold, so a second run sends nothing and a renewed
+    certificate is reminded again before its new expiry date."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="reminders",
+                                    verbose_name=_("certificate"))
+    valid_until = models.DateField(_("valid until"))
+    days_before = models.PositiveSmallIntegerField(_("days before expiry"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "valid_until", "days_before"],
+                                    name="one_reminder_per_certificate_expiry_and_threshold"),
+        ]
+
+    def __str__(self):
+        return f"{self.certificate} −{self.days_before}"
