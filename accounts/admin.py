@@ -43,6 +43,7 @@ class EducationInline(admin.TabularInline):
 class QualificationInline(admin.TabularInline):
     model = Qualification
     extra = 0
+    fields = ("name", "certificate_number", "issuer", "issued_on")
 
 
 class IdentityCorrectionForm(forms.Form):
@@ -135,6 +136,24 @@ class UserAdmin(CandidateSearchMixin, DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "name", "kind", "usable_password",
                                                              "password1", "password2")}),)
     inlines = [EducationInline, QualificationInline]
+
+    def save_formset(self, request, form, formset, change):
+        """Education and qualification rows, each saved or deleted through its audited service."""
+        owner = form.instance
+        save, delete, argument = {
+            EducationRecord: (services.education_record_save, services.education_record_delete, "record"),
+            Qualification: (services.qualification_save, services.qualification_delete, "qualification"),
+        }[formset.model]
+        for row in formset.save(commit=False):
+            subform = next(f for f in formset.forms if f.instance is row)
+            data = {name: subform.cleaned_data[name] for name in subform.changed_data if name in subform.cleaned_data}
+            stored = type(row).objects.get(pk=row.pk) if row.pk else None  # "before" as stored, not as edited
+            save(user=owner, **{argument: stored}, data=data, actor=request.user)
+        for removed in formset.deleted_objects:
+            try:
+                delete(user=owner, **{argument: removed}, actor=request.user)
+            except DomainError as exc:
+                messages.error(request, f"{removed}: {exc.message}")
 
     @admin.display(description=_("ID number"))
     def masked_id(self, obj):

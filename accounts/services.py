@@ -446,8 +446,23 @@ def _values(obj, fields) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
-def education_record_save(*, user: User, record: EducationRecord | None, data: dict) -> EducationRecord:
-    """Add an education record, or change one of the user's own."""
+# Staff (admin, the user's page) also correct the verification status of an education record (A8).
+STAFF_EDUCATION_FIELDS = (*EDUCATION_FIELDS, "verification_status")
+
+
+def _editor(user: User, actor: User | None) -> tuple[User, tuple]:
+    """Who edits `user`'s records and which fields: the user themselves, or staff allowed to."""
+    if actor is None or actor.pk == user.pk:
+        return user, EDUCATION_FIELDS
+    if not actor.has_perm("accounts.change_educationrecord"):
+        raise PermissionDenied
+    return actor, STAFF_EDUCATION_FIELDS
+
+
+def education_record_save(*, user: User, record: EducationRecord | None, data: dict,
+                          actor: User | None = None) -> EducationRecord:
+    """Add an education record, or change one of the user's own (`actor`: staff correcting it)."""
+    actor, fields = _editor(user, actor)
     with transaction.atomic():
         if record is None:
             record = EducationRecord(user=user)
@@ -455,29 +470,39 @@ def education_record_save(*, user: User, record: EducationRecord | None, data: d
         else:
             if record.user_id != user.pk:
                 raise PermissionDenied
-            before = _values(record, EDUCATION_FIELDS)
-        for name in EDUCATION_FIELDS:
+            before = _values(record, fields)
+        for name in fields:
             if name in data:
                 setattr(record, name, data[name])
         record.save()
-        audit_log(actor=user, action="education.saved", obj=record, before=before,
-                  after=_values(record, EDUCATION_FIELDS))
+        audit_log(actor=actor, action="education.saved", obj=record, before=before, after=_values(record, fields))
     return record
 
 
-def education_record_delete(*, user: User, record: EducationRecord) -> None:
+def education_record_delete(*, user: User, record: EducationRecord, actor: User | None = None) -> None:
     """Remove one of the user's education records; the last one stays (sign-up requires one)."""
+    actor, fields = _editor(user, actor)
     with transaction.atomic():
         if record.user_id != user.pk:
             raise PermissionDenied
         User.objects.select_for_update().filter(pk=user.pk).first()  # serialise deletes of one user
         if EducationRecord.objects.filter(user=user).count() <= 1:
             raise RuleViolation(_("At least one education record is required."))
-        audit_log(actor=user, action="education.deleted", obj=record, before=_values(record, EDUCATION_FIELDS))
+        audit_log(actor=actor, action="education.deleted", obj=record, before=_values(record, fields))
         record.delete()
 
 
-def qualification_save(*, user: User, qualification: Qualification | None, data: dict) -> Qualification:
+def _qualification_editor(user: User, actor: User | None) -> User:
+    if actor is None or actor.pk == user.pk:
+        return user
+    if not actor.has_perm("accounts.change_qualification"):
+        raise PermissionDenied
+    return actor
+
+
+def qualification_save(*, user: User, qualification: Qualification | None, data: dict,
+                       actor: User | None = None) -> Qualification:
+    actor = _qualification_editor(user, actor)
     with transaction.atomic():
         if qualification is None:
             qualification = Qualification(user=user)
@@ -490,16 +515,17 @@ def qualification_save(*, user: User, qualification: Qualification | None, data:
             if name in data:
                 setattr(qualification, name, data[name])
         qualification.save()
-        audit_log(actor=user, action="qualification.saved", obj=qualification, before=before,
+        audit_log(actor=actor, action="qualification.saved", obj=qualification, before=before,
                   after=_values(qualification, QUALIFICATION_FIELDS))
     return qualification
 
 
-def qualification_delete(*, user: User, qualification: Qualification) -> None:
+def qualification_delete(*, user: User, qualification: Qualification, actor: User | None = None) -> None:
+    actor = _qualification_editor(user, actor)
     with transaction.atomic():
         if qualification.user_id != user.pk:
             raise PermissionDenied
-        audit_log(actor=user, action="qualification.deleted", obj=qualification,
+        audit_log(actor=actor, action="qualification.deleted", obj=qualification,
                   before=_values(qualification, QUALIFICATION_FIELDS))
         qualification.delete()
 

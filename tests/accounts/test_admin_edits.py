@@ -104,3 +104,43 @@ def test_fields_outside_the_list_are_refused_by_the_service():
                                       changes={"is_superuser": True})
     person.refresh_from_db()
     assert not person.is_superuser
+
+
+def test_a_staff_edit_of_an_education_record_inline_is_audited(client):
+    """The user's page in admin edits education records inline: through the service, with who and what."""
+    from tests.accounts.factories import EducationFactory
+
+    person = UserFactory(username="wangfang")
+    record = EducationFactory(user=person, school="青岛大学")
+    staff = staff_user("assoc", groups=["association_staff"])
+    client.force_login(staff)
+    url = reverse("admin:accounts_user_change", args=[person.pk])
+    data = page_form(client, url)
+    prefix = next(key[:-len("-id")] for key, value in data.items() if key.endswith("-id") and value == str(record.pk))
+    data[f"{prefix}-school"] = "山东大学"
+    data[f"{prefix}-verification_status"] = "verified"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    record.refresh_from_db()
+    assert (record.school, record.verification_status) == ("山东大学", "verified")
+    entry = AuditEntry.objects.get(action="education.saved", object_id=str(record.pk))
+    assert entry.actor == staff
+    assert entry.before["school"] == "青岛大学" and entry.after["school"] == "山东大学"
+    assert entry.after["verification_status"] == "verified"
+
+
+def test_deleting_the_last_education_record_inline_is_refused_with_a_message(client):
+    from tests.accounts.factories import EducationFactory
+
+    person = UserFactory(username="lastone")
+    record = EducationFactory(user=person)
+    client.force_login(staff_user("root", superuser=True))  # association staff may not delete records at all
+    url = reverse("admin:accounts_user_change", args=[person.pk])
+    data = page_form(client, url)
+    prefix = next(key[:-len("-id")] for key, value in data.items() if key.endswith("-id") and value == str(record.pk))
+    data[f"{prefix}-DELETE"] = "on"
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert record.__class__.objects.filter(pk=record.pk).exists()
+    assert any("education record" in str(m) or "学历" in str(m) for m in response.context["messages"])
+    assert not AuditEntry.objects.filter(action="education.deleted").exists()
