@@ -174,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "core-clear-expired-sessions": {"task": "core.clear_expired_sessions", "schedule": crontab(minute=43)},
+    # Hourly, at most a batch per run: a mass expiry's reminders are spread over several hours.
+    "certification-remind-expiring": {"task": "certification.remind_expiring", "schedule": crontab(minute=23)},
 }
 
 # --- Authentication
