@@ -12,11 +12,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_forms import PlainTextAdmin
 from core.admin_labels import local_time
 from core.admin_search import CandidateSearchMixin
 from core.audit import audit_log, entries_for
 from core.exceptions import DomainError
 from core.http import client_ip
+from core.validators import PlainTextFormMixin
 
 from . import selectors, services
 from .identity import check_id_number, validate_name
@@ -34,19 +36,19 @@ from .models import (
 from .roles import Role, assignable_roles
 
 
-class EducationInline(admin.TabularInline):
+class EducationInline(PlainTextAdmin, admin.TabularInline):
     model = EducationRecord
     extra = 0
     fields = ("level", "degree", "school", "major", "graduated_on", "certificate_number", "verification_status")
 
 
-class QualificationInline(admin.TabularInline):
+class QualificationInline(PlainTextAdmin, admin.TabularInline):
     model = Qualification
     extra = 0
     fields = ("name", "certificate_number", "issuer", "issued_on")
 
 
-class IdentityCorrectionForm(forms.Form):
+class IdentityCorrectionForm(PlainTextFormMixin, forms.Form):
     name = forms.CharField(label=_("Real name"), max_length=60)
     id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices)
     id_number = forms.CharField(label=_("ID number"), max_length=40)
@@ -70,7 +72,7 @@ class IdentityCorrectionForm(forms.Form):
         return data
 
 
-class RolesForm(forms.Form):
+class RolesForm(PlainTextFormMixin, forms.Form):
     """The roles the signed-in user may give or take (分配角色); the others are shown, not offered."""
 
     roles = forms.MultipleChoiceField(label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple)
@@ -80,7 +82,7 @@ class RolesForm(forms.Form):
         self.fields["roles"].choices = [(role, Role(role).label) for role in assignable]
 
 
-class PrivilegesForm(forms.Form):
+class PrivilegesForm(PlainTextFormMixin, forms.Form):
     """Superusers only: superuser status, admin access by hand and direct permissions."""
 
     is_superuser = forms.BooleanField(label=_("Superuser status"), required=False,
@@ -113,7 +115,7 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(CandidateSearchMixin, DjangoUserAdmin):
+class UserAdmin(CandidateSearchMixin, PlainTextAdmin, DjangoUserAdmin):
     list_display = ("username", "name", "masked_id", "masked_mobile", "email", "kind", "province", "is_active",
                     "date_joined")
     list_filter = ("kind", "is_staff", "is_active", RoleFilter, "identity_status", "province")
@@ -342,7 +344,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin):
+class GroupAdmin(PlainTextAdmin, DjangoGroupAdmin):
     """Role groups carry the permissions of roles.ROLE_PERMISSIONS (set again after every migrate);
     only a superuser adds, changes or deletes a group, whatever permissions others were given."""
 
@@ -363,14 +365,14 @@ class GroupAdmin(DjangoGroupAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(PlainTextAdmin, admin.ModelAdmin):
     list_display = ("name", "credit_code", "kind", "province", "contact_phone")
     list_filter = ("kind", "province")
     search_fields = ("name", "credit_code")
 
 
 @admin.register(AuthFailure)
-class AuthFailureAdmin(admin.ModelAdmin):
+class AuthFailureAdmin(PlainTextAdmin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "user", "identifier", "ip_address")
     list_filter = ("kind",)
     search_fields = ("identifier", "ip_address")
@@ -384,7 +386,7 @@ class AuthFailureAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
+class SmsMessageAdmin(PlainTextAdmin, admin.ModelAdmin):
     list_display = ("created_at", "mobile", "text")
     search_fields = ("mobile",)
 
@@ -395,7 +397,7 @@ class SmsMessageAdmin(admin.ModelAdmin):
         return False
 
 
-class DishonestRecordForm(forms.ModelForm):
+class DishonestRecordForm(PlainTextFormMixin, forms.ModelForm):
     id_number = forms.CharField(label=_("ID number"), max_length=40, required=False,
                                 help_text=_("Required for a new entry; stored only as a hash and a masked copy."))
 
@@ -411,7 +413,7 @@ class DishonestRecordForm(forms.ModelForm):
 
 
 @admin.register(DishonestRecord)
-class DishonestRecordAdmin(CandidateSearchMixin, admin.ModelAdmin):
+class DishonestRecordAdmin(CandidateSearchMixin, PlainTextAdmin, admin.ModelAdmin):
     form = DishonestRecordForm
     list_display = ("name", "id_number_masked", "listed_until", "active", "created_at")
     list_filter = ("active",)

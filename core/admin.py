@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .admin_forms import PlainTextAdmin
 from .admin_labels import localise_value
 from .models import AuditEntry, Notification
 
@@ -13,7 +14,7 @@ admin.site.index_title = _("Staff administration")
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(PlainTextAdmin, admin.ModelAdmin):
     """Read-only: the trail is written by services, never edited."""
 
     list_display = ("created_at", "actor_repr", "action", "content_type", "object_repr", "ip_address")
@@ -45,7 +46,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PlainTextAdmin, admin.ModelAdmin):
     """Read-only, superusers only: notices are personal and written by core.notifications."""
 
     list_display = ("created_at", "recipient", "kind", "subject_text", "read_at")

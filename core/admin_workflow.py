@@ -12,14 +12,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .exceptions import DomainError
+from .validators import plain_text_field
 from .workflow import workflow_for
 
 
 class ReasonForm(forms.Form):
     def __init__(self, *args, field="reason", label=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[field] = forms.CharField(label=label or gettext_lazy("Reason"), max_length=500,
-                                             widget=forms.Textarea(attrs={"rows": 3}))
+        self.fields[field] = plain_text_field(forms.CharField(
+            label=label or gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})))
         self.reason_field = field
 
     @property

@@ -1,7 +1,7 @@
 """What typed text and dates may not be: one rule for every form a person fills in.
 
-Control characters (ESC, NUL, DEL, C1), invisible text-direction controls and, on one-line
-fields, line breaks and tabs are refused: they end up in PDFs, invoices, rosters and admin pages,
+Control characters (ESC, NUL, DEL, C1), invisible text-direction controls, zero-width characters
+and, on one-line fields, line breaks and tabs are refused: they end up in PDFs, invoices, rosters and admin pages,
 where they reorder or hide what a reader sees."""
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Line breaks as Unicode has them: CR, LF, and the line and paragraph separators (categories Zl, Zp).
 LINE_BREAKS = frozenset("\r\n\u2028\u2029")
+# Zero-width space, non-joiner, joiner, word joiner and the byte-order mark: invisible, usually pasted
+# along with copied text, and they make "张伟" and "张\u200b伟" two different names to every search.
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 MULTILINE_ALLOWED = frozenset("\r\n\t")
 EARLIEST_PLAUSIBLE_DATE = datetime.date(1900, 1, 1)
 
@@ -46,6 +49,10 @@ class PlainTextValidator:
                 raise ValidationError(
                     _("Remove the invisible text-direction characters (they can reorder the text) and type it "
                       "again."), code="bidi_control")
+            if char in ZERO_WIDTH:
+                raise ValidationError(
+                    _("Remove the invisible zero-width characters (often pasted along with copied text) and type "
+                      "the text again."), code="zero_width")
             if unicodedata.category(char) == "Cc":
                 raise ValidationError(
                     _("Remove the control characters (such as tab or ESC) and type the text again."),

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_forms import PlainTextAdmin
 from core.admin_history import AuditHistoryMixin
 from core.admin_workflow import decision
 from core.exceptions import DomainError
@@ -10,12 +11,12 @@ from .models import Area, Exam, SeatQuota, SeatRelease, Sitting, Subject, Venue
 from .states import EXAM
 
 
-class SubjectInline(admin.TabularInline):
+class SubjectInline(PlainTextAdmin, admin.TabularInline):
     model = Subject
     extra = 0
 
 
-class SittingInline(admin.TabularInline):
+class SittingInline(PlainTextAdmin, admin.TabularInline):
     model = Sitting
     extra = 0
     fields = ("name", "starts_at", "ends_at", "subjects")
@@ -29,7 +30,7 @@ class SittingInline(admin.TabularInline):
 
 
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(PlainTextAdmin, admin.ModelAdmin):
     list_display = ("name", "body", "status", "registration_opens_at", "registration_closes_at", "exam_starts_on")
     list_filter = ("status", "body", "review_mode")
     search_fields = ("name",)
@@ -77,7 +78,7 @@ class ExamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(PlainTextAdmin, admin.ModelAdmin):
     list_display = ("name", "province", "order")
     list_filter = ("province",)
     search_fields = ("name",)
@@ -85,14 +86,14 @@ class AreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(PlainTextAdmin, admin.ModelAdmin):
     list_display = ("name", "area", "address")
     list_filter = ("area",)
     search_fields = ("name", "address")
 
 
 @admin.register(SeatQuota)
-class SeatQuotaAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class SeatQuotaAdmin(AuditHistoryMixin, PlainTextAdmin, admin.ModelAdmin):
     """Capacities are editable in bulk; every change goes through the audited service."""
 
     list_display = ("exam", "area", "sitting", "capacity", "held", "sold", "seats_left")
@@ -131,7 +132,7 @@ class SeatQuotaAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(SeatRelease)
-class SeatReleaseAdmin(admin.ModelAdmin):
+class SeatReleaseAdmin(PlainTextAdmin, admin.ModelAdmin):
     """放出名额: a batch now or at a time; the beat job applies scheduled ones exactly once."""
 
     list_display = ("quota", "seats", "release_at", "status", "applied_at", "created_by")

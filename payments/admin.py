@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_forms import PlainTextAdmin
 from core.admin_history import AuditHistoryMixin
 from core.admin_labels import labelled_filter
 from core.admin_search import CandidateSearchMixin
@@ -17,7 +18,7 @@ from .models import Invoice, Order, OrderLine, Payment, Refund
 from .states import REFUND
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PlainTextAdmin, admin.ModelAdmin):
     """Money records change only through services: nothing is edited or deleted by hand here."""
 
     def has_add_permission(self, request, obj=None):
@@ -30,7 +31,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(PlainTextAdmin, admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_forms import PlainTextAdmin
 from core.admin_history import AuditHistoryMixin
 from core.admin_search import CandidateSearchMixin
 from core.admin_workflow import decision
@@ -12,7 +13,7 @@ from .models import Photo
 
 
 @admin.register(Photo)
-class PhotoAdmin(CandidateSearchMixin, AuditHistoryMixin, admin.ModelAdmin):
+class PhotoAdmin(CandidateSearchMixin, AuditHistoryMixin, PlainTextAdmin, admin.ModelAdmin):
     """The manual-review queue: original and standard photo side by side, approve or reject."""
 
     list_display = ("thumbnail", "owner", "status", "profile", "created_at", "checked_at", "decided_by")

@@ -9,11 +9,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_forms import PlainTextAdmin
 from core.admin_history import AuditHistoryMixin
 from core.admin_search import CandidateSearchMixin
 from core.admin_workflow import decision
 from core.exceptions import DomainError
 from core.scoping import province_scope
+from core.validators import PlainTextFormMixin
 from core.workflow import allowed_actions
 from exams.models import Exam
 
@@ -35,7 +37,7 @@ def choice_label(choices, code: str) -> str:
     return str(dict(choices).get(code, code)) if code else "—"
 
 
-class EnrollmentSubjectInline(admin.TabularInline):
+class EnrollmentSubjectInline(PlainTextAdmin, admin.TabularInline):
     model = EnrollmentSubject
     extra = 0
     readonly_fields = ("sitting", "subject")
@@ -45,7 +47,7 @@ class EnrollmentSubjectInline(admin.TabularInline):
         return False
 
 
-class EnrollmentSeatInline(admin.TabularInline):
+class EnrollmentSeatInline(PlainTextAdmin, admin.TabularInline):
     model = EnrollmentSeat
     extra = 0
     readonly_fields = ("quota", "state", "created_at")
@@ -55,7 +57,7 @@ class EnrollmentSeatInline(admin.TabularInline):
         return False
 
 
-class ProvinceScopedAdmin(admin.ModelAdmin):
+class ProvinceScopedAdmin(PlainTextAdmin, admin.ModelAdmin):
     """A provincial authority sees only rows of its own province (SPEC F5)."""
 
     province_field = "area__province"
@@ -104,11 +106,11 @@ class EnrollmentAdmin(CandidateSearchMixin, AuditHistoryMixin, ProvinceScopedAdm
         return choice_label(ETHNICITIES, obj.ethnicity)
 
 
-class AllocateForm(forms.Form):
+class AllocateForm(PlainTextFormMixin, forms.Form):
     exam = forms.ModelChoiceField(label=_("Exam"), queryset=Exam.objects.all())
 
 
-class ScoreImportForm(forms.Form):
+class ScoreImportForm(PlainTextFormMixin, forms.Form):
     exam = forms.ModelChoiceField(label=_("Exam"), queryset=Exam.objects.all())
     file = forms.FileField(label=_("CSV file (准考证号, 科目, 成绩)"))
 
@@ -188,7 +190,7 @@ class AdmissionTicketAdmin(CandidateSearchMixin, ProvinceScopedAdmin):
 
 
 @admin.register(Score)
-class ScoreAdmin(CandidateSearchMixin, admin.ModelAdmin):
+class ScoreAdmin(CandidateSearchMixin, PlainTextAdmin, admin.ModelAdmin):
     list_display = ("ticket", "candidate", "value", "imported_at")
     search_fields = ("ticket__number",)
     candidate_path = "ticket__enrollment__candidate"
@@ -205,14 +207,14 @@ class ScoreAdmin(CandidateSearchMixin, admin.ModelAdmin):
         return obj.ticket.enrollment.candidate
 
 
-class DecideForm(forms.Form):
+class DecideForm(PlainTextFormMixin, forms.Form):
     outcome = forms.CharField(label=_("Outcome the candidate will see"), max_length=500)
     corrected = forms.DecimalField(label=_("Corrected score (leave empty to confirm the score)"), required=False,
                                    max_digits=5, decimal_places=1)
 
 
 @admin.register(ScoreReview)
-class ScoreReviewAdmin(CandidateSearchMixin, admin.ModelAdmin):
+class ScoreReviewAdmin(CandidateSearchMixin, PlainTextAdmin, admin.ModelAdmin):
     list_display = ("ticket", "candidate", "status", "created_at", "decided_by")
     list_filter = ("status", "ticket__enrollment__exam")
     search_fields = ("ticket__number",)
@@ -249,7 +251,7 @@ class ScoreReviewAdmin(CandidateSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(RosterExport)
-class RosterExportAdmin(admin.ModelAdmin):
+class RosterExportAdmin(PlainTextAdmin, admin.ModelAdmin):
     list_display = ("created_at", "exam", "format", "rows", "status", "download")
     readonly_fields = ("requested_by", "exam", "filters", "format", "full_id_numbers", "status", "rows", "error")
     exclude = ("file",)

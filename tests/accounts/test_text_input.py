@@ -31,6 +31,8 @@ BAD_TEXT = [
     pytest.param("北京\t大学", "控制字符", id="TAB"),
     pytest.param("北京\x7f大学", "控制字符", id="DEL"),
     pytest.param("北京\x85大学", "控制字符", id="C1 next line"),
+    pytest.param("北京\u200b大学", "零宽", id="zero-width space"),
+    pytest.param("北京\ufeff大学", "零宽", id="byte-order mark"),
 ]
 
 
