@@ -82,7 +82,7 @@ def test_the_applicant_sees_the_fee_and_uploads_a_voucher_with_an_enterprise_inv
     assert voucher.invoice_tax_number == valid_credit_code()  # upper case, checked
     assert voucher.file.name.endswith(".jpg") and voucher.file.read() == jpeg()
     with pytest.raises(ValueError):
-        voucher.file.url  # private storage: no public URL
+        _ = voucher.file.url  # private storage: no public URL
     assert AuditEntry.objects.filter(action="payment_voucher.submitted", object_id=str(voucher.pk)).exists()
     page = client.get(reverse("certification:fee", args=[app.pk])).content.decode()
     assert 'data-testid="voucher-form"' not in page and 'data-testid="fee-refusal"' in page  # one waits already
