@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 
 from .exceptions import ApplicationRefused
-from .models import Application, AuditExperience, Evidence, ItemKind, TrainingRecord, WorkExperience
+from .models import (
+    Application,
+    AuditExperience,
+    Evidence,
+    ItemKind,
+    TrainingRecord,
+    WorkExperience,
+)
 from .services import _ensure_editable, _lock
 from .states import APPLICATION
 

@@ -8,7 +8,14 @@ from accounts.forms import DATE_INPUT, EducationForm
 from core.validators import PlainTextFormMixin, validate_past_date
 
 from . import selectors
-from .models import ApplicationKind, ApplicationStatus, AuditExperience, ItemKind, TrainingRecord, WorkExperience
+from .models import (
+    ApplicationKind,
+    ApplicationStatus,
+    AuditExperience,
+    ItemKind,
+    TrainingRecord,
+    WorkExperience,
+)
 
 UNTIL_BEFORE_FROM = _("The end date cannot be before the start date.")
 

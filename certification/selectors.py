@@ -13,7 +13,13 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import DegreeLevel, EducationLevel, EducationRecord, Institution, InstitutionKind
+from accounts.models import (
+    DegreeLevel,
+    EducationLevel,
+    EducationRecord,
+    Institution,
+    InstitutionKind,
+)
 from core.models import Assignment, AuditEntry, Review
 
 from . import requirements
@@ -30,7 +36,7 @@ from .models import (
     PaymentVoucher,
     Track,
 )
-from .services import SUBMIT_ACTION, LIBRARY_FIELDS, current_institution
+from .services import LIBRARY_FIELDS, SUBMIT_ACTION, current_institution
 from .states import APPLICATION, EVALUATION_STAGE
 
 K = ApplicationKind

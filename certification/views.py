@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,15 +25,6 @@ K = ApplicationKind
 PAGE_SIZE = 20
 STARTABLE = {K.REGISTRATION, K.TRANSFER, K.APPEAL, K.COMPLAINT}  # 年度确认 starts from its own page
 FOR_INDIVIDUALS = {K.REGISTRATION, K.ANNUAL, K.TRANSFER}  # institution accounts file only appeals and complaints
-
-
-def _optional_url(name: str, *args) -> str | None:
-    """A page another part of issue 15 provides (fees, the certificate's PDF, its verification link):
-    linked once its URL name exists, left out until then."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _add_error(form, exc: DomainError) -> None:
@@ -247,9 +238,15 @@ def application_submit(request, pk: int):
 
 
 @login_required
-@require_POST
 def application_withdraw(request, pk: int):
+    """撤回, after a confirmation page: a withdrawn application cannot be taken up again."""
     app = selectors.application_for_applicant(pk, request.user)
+    if not can(app, request.user, "withdraw"):
+        messages.info(request, _("This application is %(status)s: it cannot be withdrawn now.")
+                      % {"status": app.get_status_display()})
+        return redirect("certification:application-detail", app.pk)
+    if request.method != "POST":
+        return render(request, "certification/applicant/withdraw.html", {"app": app})
     try:
         applicant_services.application_withdraw(app=app, actor=request.user)
     except DomainError as exc:
@@ -421,7 +418,6 @@ def application_detail(request, pk: int):
         "timeline": selectors.timeline(app),
         "vouchers": selectors.vouchers_of(app),
         "payment_due": selectors.payment_may_happen(app),
-        "fee_url": _optional_url("certification:fee", app.pk),
         "may_edit": selectors.may_edit(app, request.user),
         "may_submit": any(name.startswith("submit") for name in actions),
         "may_withdraw": "withdraw" in actions,
@@ -473,8 +469,5 @@ def library_delete(request, kind: str, pk: int):
 
 @login_required
 def my_certificates(request):
-    rows = selectors.my_certificates(request.user)
-    for certificate in rows:
-        certificate.pdf_url = _optional_url("certification:certificate-pdf", certificate.pk)
-        certificate.verify_url = _optional_url("verify:token", certificate.token)
-    return render(request, "certification/applicant/my_certificates.html", {"rows": rows})
+    return render(request, "certification/applicant/my_certificates.html",
+                  {"rows": selectors.my_certificates(request.user)})

@@ -270,11 +270,18 @@ def test_save_in_drafts_keeps_a_changed_track(applicant, w):
     assert app.track == senior and app.status == "draft"
 
 
-def test_withdrawing_a_draft(applicant, w):
+def test_withdrawing_a_draft_after_a_confirmation(applicant, w):
     app = draft(w)
-    applicant.post(reverse("certification:application-withdraw", args=[app.pk]))
+    url = reverse("certification:application-withdraw", args=[app.pk])
+    assert url in text_of(applicant.get(reverse("certification:application-detail", args=[app.pk])))
+    confirmation = applicant.get(url)
+    assert confirmation.status_code == 200 and 'data-testid="confirm-withdraw"' in text_of(confirmation)
+    app.refresh_from_db()
+    assert app.status == "draft"  # asking is not doing
+    applicant.post(url)
     app.refresh_from_db()
     assert app.status == "withdrawn"
+    assert applicant.get(url).status_code == 302  # nothing left to withdraw
     assert 'data-testid="withdraw"' not in text_of(applicant.get(reverse("certification:application-detail",
                                                                          args=[app.pk])))
 
@@ -392,6 +399,17 @@ def test_the_timeline_names_roles_not_reviewers(applicant, w):
     assert "Fee: CNY 300.00." in page
 
 
+def test_the_fee_waits_for_payment_with_a_link_to_the_fee_page(applicant, w):
+    app = complete(w)
+    services.application_submit(app=app, actor=w.applicant)
+    page = text_of(applicant.get(reverse("certification:application-detail", args=[app.pk])))
+    assert 'data-testid="pay"' not in page and "The fee is fixed after your institution's first review." in page
+    services.review(app=app, actor=w.officer, action="institution_approve")
+    page = text_of(applicant.get(reverse("certification:application-detail", args=[app.pk])))
+    assert "Fee: CNY 300.00, waiting for your payment." in page
+    assert f'href="{reverse("certification:fee", args=[app.pk])}" data-testid="pay"' in page
+
+
 # --------------------------------------------------------------------------- 年度确认, transfer, certificates
 
 
@@ -452,6 +470,8 @@ def test_my_certificates_say_their_status_in_words(applicant, w):
     assert status_of("QMS-2023-00000011") == "Valid"
     assert status_of("QMS-2020-00000029") == "Expired"
     assert status_of("QMS-2021-0000003X") == "Revoked" and "违规执业" in page
+    assert reverse("certification:certificate-pdf", args=[revoked.pk]) in page
+    assert reverse("verify:token", args=[revoked.token]) in page
 
 
 def test_typed_audit_experience_counts_towards_the_requirements(applicant, w):
