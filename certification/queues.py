@@ -210,7 +210,7 @@ def application_items(app: Application) -> list:
     items = list(app.items.prefetch_related("evidence").order_by("kind", "order", "pk"))
     fields = dict(Field.objects.values_list("pk", "name"))
     for item in items:
-        item.lines = item_lines(item, fields)
+        item.lines = data_lines(item.data, fields)
     return items
 
 
@@ -224,7 +224,7 @@ ITEM_LABELS = {
 }
 
 
-def item_lines(item, fields: dict | None = None) -> list[tuple[str, str]]:
+def data_lines(data: dict, fields: dict | None = None) -> list[tuple[str, str]]:
     """An item's data as (label, value) in words: codes become their labels."""
     from accounts.models import DegreeLevel, EducationLevel
 
@@ -232,7 +232,7 @@ def item_lines(item, fields: dict | None = None) -> list[tuple[str, str]]:
                "degree": dict(DegreeLevel.choices), "field_id": fields if fields is not None
                else dict(Field.objects.values_list("pk", "name"))}
     lines = []
-    for key, value in item.data.items():
+    for key, value in data.items():
         if value in (None, ""):
             continue
         shown = choices[key].get(value, value) if key in choices else value

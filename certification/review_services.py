@@ -33,15 +33,16 @@ def experts_assign(*, applications, actor, expert, due_at=None) -> AssignmentRep
     return report
 
 
-def catalogue_save(*, obj: models.Model, actor, changed: list[str], before: dict | None = None) -> models.Model:
-    """Save a field, level or track (requirements, fees, validity) as staff edited it, with one audit
-    entry naming the values before and after."""
+def catalogue_save(*, obj: models.Model, actor, changed: list[str]) -> models.Model:
+    """Save a field, level, track (requirements, fees, validity) or practicing relation as staff
+    edited it, with one audit entry naming the changed values before and after."""
     created = obj.pk is None
     with transaction.atomic():
+        stored = None if created else type(obj).objects.select_for_update().filter(pk=obj.pk).first()
         obj.save()
         label = obj._meta.model_name
         audit_log(actor=actor, action=f"certification.{label}_{'created' if created else 'changed'}", obj=obj,
-                  before={name: (before or {}).get(name) for name in changed} if not created else {},
+                  before={name: _plain(getattr(stored, name)) for name in changed} if stored is not None else {},
                   after={name: _plain(getattr(obj, name)) for name in changed})
     return obj
 

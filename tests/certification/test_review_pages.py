@@ -55,10 +55,11 @@ def submitted(w, applicant=None):
     return app
 
 
-def another_applicant(w, username: str, name: str):
-    """A second person of the same institution, whose library becomes the one `submitted` picks from."""
+def another_applicant(w, username: str, name: str, institution=None):
+    """Another person (of the same institution unless named), whose library `submitted` picks from next."""
     person = UserFactory(username=username, name=name)
-    PracticingRelation.objects.create(person=person, institution=w.body, started_on=datetime.date(2022, 1, 1))
+    PracticingRelation.objects.create(person=person, institution=institution or w.body,
+                                      started_on=datetime.date(2022, 1, 1))
     w.work = WorkExperience.objects.create(person=person, employer="单位", position="审核员",
                                            started_on=datetime.date(2022, 3, 1))
     w.audits = [AuditExperience.objects.create(person=person, organisation="组织", field=w.track.field,
