@@ -14,7 +14,11 @@ from certification import services
 from certification.models import Application, Certificate, Evidence, ItemKind, Track
 from core.models import Assignment, AuditEntry
 from tests.certification.factories import expert, world
-from tests.certification.test_review_pages import another_applicant, at_association, submitted
+from tests.certification.test_review_pages import (
+    another_applicant,
+    at_association,
+    submitted,
+)
 
 pytestmark = pytest.mark.django_db
 
