@@ -127,7 +127,7 @@ def qr_png(text: str, scale: int = 8) -> bytes:
     import segno
 
     buffer = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    segno.make(text, error="q", micro=False).save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
 
 

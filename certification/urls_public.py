@@ -6,4 +6,5 @@ app_name = "verify"
 
 urlpatterns = [
     path("", verify_views.verify, name="verify"),
+    path("<str:token>/", verify_views.token, name="token"),
 ]
