@@ -72,6 +72,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "certification.view_paymentvoucher", "certification.change_paymentvoucher",
         "certification.view_practicingrelation", "certification.view_field", "certification.view_level",
         "certification.view_track", "certification.add_track", "certification.change_track",
+        # Configuring fields and levels, and reading the library and the experts' verdicts behind a decision.
+        "certification.add_field", "certification.change_field", "certification.add_level",
+        "certification.change_level", "certification.view_itemverdict", "certification.view_workexperience",
+        "certification.view_auditexperience", "certification.view_trainingrecord",
         # To answer candidates: their tickets, scores and score reviews (decided by exam administrators).
         "registration.view_admissionticket",
         "registration.view_score",

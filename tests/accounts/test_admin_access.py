@@ -21,6 +21,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 SU, STAFF, EXAM, PROVINCE = "superuser", "association staff", "exam administrator", "provincial authority"
 ROLES = {SU: "admin", STAFF: "staff", EXAM: "examadmin", PROVINCE: "shandong"}  # the demo accounts
 
+# 认证人员 applications: read-only pages, every decision an action (the workflow decides which apply).
+APPLICATION_ACTIONS = "v: approve, decide, return, reject, confirm_payment, assign_expert, reassign_expert"
+
 # Model pages: what each role may do there. v = the list and each object's page, a = add,
 # c = change (a Save button on the object's page), d = delete, then the admin actions offered;
 # "hidden": the list opens but never shows the row (the provincial authority's scope, SPEC F5).
@@ -55,6 +58,21 @@ ACCESS = [
     ("payments.refund",              "v: retry",                                "v: retry", "", ""),
     ("payments.invoice",             "v: export_csv",                           "v: export_csv", "", ""),
     ("paysandbox.sandboxtransaction", "vacd: delete_selected",                  "",    "",    ""),
+    ("certification.field",          "vacd: delete_selected",                   "vac", "",    ""),
+    ("certification.level",          "vacd: delete_selected",                   "vac", "",    ""),
+    ("certification.track",          "vacd: delete_selected",                   "vac", "",    ""),
+    ("certification.practicingrelation", "vacd: delete_selected",               "v",   "",    ""),
+    ("certification.workexperience", "v",                                       "v",   "",    ""),
+    ("certification.auditexperience", "v",                                      "v",   "",    ""),
+    ("certification.trainingrecord", "v",                                       "v",   "",    ""),
+    ("certification.application",    APPLICATION_ACTIONS,                       APPLICATION_ACTIONS, "", ""),
+    ("certification.applicationitem", "v",                                      "v",   "",    ""),
+    ("certification.evidence",       "v",                                       "v",   "",    ""),
+    ("certification.evaluation",     "v",                                       "v",   "",    ""),
+    ("certification.itemverdict",    "v",                                       "v",   "",    ""),
+    ("certification.paymentvoucher", "v: confirm, reject",                      "v: confirm, reject", "", ""),
+    ("certification.certificate",    "v: suspend, reinstate, revoke",           "v: suspend, reinstate, revoke",
+                                     "",                                        ""),
 ]
 
 # Other admin pages: the roles that may open them; the others get 403.
@@ -150,7 +168,9 @@ def _build() -> dict:
     notice = notifications.notify(recipients=[candidate], kind="test.notice", subject="Refund completed",
                                   body="Refund completed", channels=())[0]
     enrollment = ticket.enrollment
+    certification = _certification(users["institution"].institution)
     return {
+        **certification,
         "account.emailaddress": EmailAddress.objects.get(user=candidate).pk,
         "auth.group": Group.objects.get(name="expert").pk,
         "core.auditentry": AuditEntry.objects.order_by("pk").first().pk,
@@ -177,6 +197,66 @@ def _build() -> dict:
         "payments.refund": refund.pk,
         "payments.invoice": order.invoice.pk,
         "paysandbox.sandboxtransaction": sandbox.pk,
+    }
+
+
+def _certification(institution) -> dict:
+    """One row of every certification model: a person of the demo institution applies."""
+    from django.core.files.base import ContentFile
+
+    from certification import services as certification_services
+    from certification.models import (
+        AuditExperience,
+        Certificate,
+        Evaluation,
+        Evidence,
+        Field,
+        ItemKind,
+        ItemVerdict,
+        Level,
+        PaymentVoucher,
+        PracticingRelation,
+        Track,
+        TrainingRecord,
+        WorkExperience,
+    )
+    from tests.accounts.factories import UserFactory
+
+    # Codes and people of their own, whatever the demo holds of certification (its requirements would apply).
+    field = Field.objects.create(code="ACCESS-QMS", name="质量管理体系（测试）")
+    level = Level.objects.create(code="access-auditor", name="审核员（测试）", rank=9)
+    track = Track.objects.create(field=field, level=level, fee=Decimal("300.00"))
+    candidate = UserFactory(username="access-applicant", name="访问测试")
+    relation = PracticingRelation.objects.create(person=candidate, institution=institution,
+                                                 started_on=datetime.date(2022, 3, 1))
+    work = WorkExperience.objects.create(person=candidate, employer="示例认证公司", position="审核员",
+                                         started_on=datetime.date(2022, 3, 1))
+    audit = AuditExperience.objects.create(person=candidate, organisation="受审核组织", field=field, role="member",
+                                           audited_on=datetime.date(2024, 5, 1), days=Decimal("4.0"))
+    training = TrainingRecord.objects.create(person=candidate, course="QMS 审核员培训", provider="培训机构", hours=40,
+                                             completed_on=datetime.date(2023, 5, 1))
+    app = certification_services.application_create(applicant=candidate, kind="registration", track=track)
+    item = certification_services.item_add(app=app, actor=candidate, kind=ItemKind.WORK, entry=work)
+    certification_services.application_submit(app=app, actor=candidate)
+    evidence = Evidence(application=app, item=item, name="在职证明.pdf", content_type="application/pdf",
+                        uploaded_by=candidate)
+    evidence.file.save("proof.pdf", ContentFile(b"%PDF-1.4 proof"), save=True)
+    voucher = PaymentVoucher(application=app, amount=track.fee, uploaded_by=candidate)
+    voucher.file.save("voucher.pdf", ContentFile(b"%PDF-1.4 voucher"), save=True)
+    evaluation = Evaluation.objects.create(application=app, expert=candidate, result="conforming")
+    verdict = ItemVerdict.objects.create(evaluation=evaluation, item=item, conforming=True)
+    today = timezone.localdate()
+    certificate = Certificate.objects.create(number="ACCESS-QMS-1999-00000011", holder=candidate, track=track,
+                                             institution=institution, issued_on=today,
+                                             valid_until=today + datetime.timedelta(days=900))
+    return {
+        "certification.field": field.pk, "certification.level": level.pk, "certification.track": track.pk,
+        "certification.practicingrelation": relation.pk, "certification.workexperience": work.pk,
+        "certification.auditexperience": audit.pk, "certification.trainingrecord": training.pk,
+        "certification.application": app.pk, "certification.applicationitem": item.pk,
+        "certification.evidence": evidence.pk, "certification.evaluation": evaluation.pk,
+        "certification.itemverdict": verdict.pk, "certification.paymentvoucher": voucher.pk,
+        "certification.certificate": certificate.pk,
     }
 
 
