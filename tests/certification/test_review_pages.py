@@ -316,3 +316,20 @@ def test_staff_see_applications_per_stage_and_the_average_time_spent(w):
     assert rows["institution_review"]["average_spent"] == datetime.timedelta(days=2)
     assert "2 d 0 h" in response.content.decode()
     assert client_for(w.officer).get(reverse("staff:certification-stages")).status_code == 302  # admin login
+
+
+def test_the_reviewers_pages_link_the_evidence_files(w):
+    from django.core.files.base import ContentFile
+
+    from certification.models import Evidence
+
+    judge = expert("judge")
+    app = at_association(w)
+    item = app.items.get(kind=ItemKind.TRAINING)
+    evidence = Evidence(application=app, item=item, name="培训证明.pdf", content_type="application/pdf",
+                        uploaded_by=w.applicant)
+    evidence.file.save("proof.pdf", ContentFile(b"%PDF-1.4 proof"), save=True)
+    link = f'href="{reverse("certification:evidence", args=[evidence.pk])}"'
+    assert link in client_for(w.officer).get(reverse("certification:review-detail", args=[app.pk])).content.decode()
+    services.expert_assign(app=app, actor=w.staff, expert=judge)
+    assert link in client_for(judge).get(reverse("certification:evaluation", args=[app.pk])).content.decode()
