@@ -8,8 +8,9 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import render
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _gettext
@@ -22,6 +23,7 @@ from core.admin_history import AuditHistoryMixin
 from core.admin_labels import local_time
 from core.admin_search import CandidateSearchMixin
 from core.admin_workflow import decision
+from core.exceptions import DomainError
 from core.models import Assignment
 from core.workflow import allowed_actions, can
 
@@ -45,7 +47,8 @@ from .models import (
     VoucherStatus,
     WorkExperience,
 )
-from .states import EVALUATION_STAGE
+from .review_forms import ReviewForm
+from .states import APPLICATION, EVALUATION_STAGE
 
 try:  # the voucher services (SPEC E6) live with the fees
     from . import fees
@@ -436,17 +439,53 @@ class ApplicationAdmin(CandidateSearchMixin, AuditHistoryMixin, DecisionsOnlyAdm
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         app = self.get_object(request, object_id)
-        buttons = []
+        buttons, links = [], []
         if app is not None and self.has_change_permission(request, app):
             actions = {name: label for name, (_func, _name, label) in self.get_actions(request).items()}
             allowed = {a.name for a in allowed_actions(app, request.user)}
-            buttons = [(name, actions[name]) for name in APPLICATION_DECISIONS if name in allowed and name in actions]
+            buttons = [(name, actions[name]) for name in APPLICATION_DECISIONS
+                       if name in allowed and name in actions and name != "return"]
+            if "return" in allowed:  # with a reason per item: its own page
+                links.append((reverse("admin:certification_application_return", args=[app.pk]),
+                              _gettext("Return for rectification (reasons per item)")))
             if "send_to_expert" in allowed and "assign_expert" in actions:
                 buttons.append(("assign_expert", actions["assign_expert"]))
             if app.status == S.EXPERT_EVALUATION and "reassign_expert" in actions:
                 buttons.append(("reassign_expert", actions["reassign_expert"]))
-        extra_context = {**(extra_context or {}), "decision_buttons": buttons}
+        extra_context = {**(extra_context or {}), "decision_buttons": buttons, "decision_links": links}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # -- 退回整改 with a reason per item (the list's action gives one reason for all selected)
+
+    def get_urls(self):
+        return [path("<int:pk>/return/", self.admin_site.admin_view(self.return_view),
+                     name="certification_application_return")] + super().get_urls()
+
+    def return_view(self, request, pk: int):
+        app = get_object_or_404(Application, pk=pk)
+        if not self.has_change_permission(request, app):
+            raise PermissionDenied
+        change_url = reverse("admin:certification_application_change", args=[app.pk])
+        if not can(app, request.user, "return"):
+            messages.warning(request, _("%(number)s cannot be returned now.") % {"number": app.number})
+            return redirect(change_url)
+        items = queues.application_items(app)
+        form = ReviewForm(request.POST or None, actions=[APPLICATION.action("return")], items=items,
+                          initial={"decision": "return"})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.review(app=app, actor=request.user, action="return", reason=form.cleaned_data["reason"],
+                                item_reasons=form.item_reasons())
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("%(number)s returned for rectification.") % {"number": app.number})
+                return redirect(change_url)
+        item_fields = dict(form.item_fields)
+        return render(request, "admin/certification/application/return.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": app, "form": form,
+            "title": _("Return %(number)s for rectification") % {"number": app.number},
+            "rows": [(item, form[item_fields[item]]) for item in items]})
 
     # -- 分配专家, one or many at once
 

@@ -233,3 +233,24 @@ def test_a_voucher_is_confirmed_or_rejected_in_admin(w):
     app.refresh_from_db()
     assert second.status == "confirmed" and app.status == "association_review"
     assert app.number in client.get(reverse(CHANGELIST), {"queue": "association"}).content.decode()
+
+
+def test_staff_return_an_application_with_a_reason_per_item(w):
+    app = at_association(w)
+    item = app.items.get(kind=ItemKind.TRAINING)
+    client = staff_client(w)
+    change = client.get(reverse("admin:certification_application_change", args=[app.pk])).content.decode()
+    url = reverse("admin:certification_application_return", args=[app.pk])
+    assert f'href="{url}"' in change
+    refused = client.post(url, {"decision": "return", "reason": ""})
+    assert refused.status_code == 200 and "Give the reason" in refused.content.decode()
+    app.refresh_from_db()
+    assert app.status == "association_review"
+    response = client.post(url, {"decision": "return", f"item_{item.pk}": "培训学时证明缺失"})
+    assert response.status_code == 302
+    app.refresh_from_db()
+    item.refresh_from_db()
+    assert app.status == "returned" and item.return_reason == "培训学时证明缺失"
+    # Returned: nothing more to return, the page says so instead of offering it.
+    again = client.get(url, follow=True)
+    assert "cannot be returned now" in again.content.decode()
