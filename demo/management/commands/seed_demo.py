@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from accounts import demo as accounts_demo
 from accounts.models import User
+from certification import demo as certification_demo
 from exams import demo as exams_demo
 from payments import demo as payments_demo
 from photos import demo as photos_demo
@@ -27,6 +28,9 @@ class Command(BaseCommand):
             payments_demo.seed_scored(examinee, exams_demo.seed_held(timezone.now(), timezone.localdate()))
         except ImportError:  # time-machine is a test/demo dependency
             pass
+        # Certification personnel (issue 15): after the exams, with logins of its own.
+        logins += certification_demo.seed()
+        photos_demo.seed(User.objects.get(username="auditor"))  # the photo on the certificate PDF
         self.stdout.write(f"Open exam: {exam.name}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for role, username, password in logins:
