@@ -18,7 +18,14 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.demo import DEMO_PASSWORD, credit_code, resident_id
-from accounts.models import EducationLevel, Gender, IdType, Institution, InstitutionKind, User
+from accounts.models import (
+    EducationLevel,
+    Gender,
+    IdType,
+    Institution,
+    InstitutionKind,
+    User,
+)
 from accounts.roles import Role
 from core.audit import audit_log
 from core.regions import Province
@@ -34,8 +41,8 @@ from .models import (
     ItemKind,
     Level,
     PracticingRelation,
-    TrainingRecord,
     Track,
+    TrainingRecord,
     WorkExperience,
 )
 
@@ -43,11 +50,11 @@ FIELDS = [("QMS", "质量管理体系", 1), ("EMS", "环境管理体系", 2), ("
           ("FSMS", "食品安全管理体系", 4), ("SC", "服务认证", 5)]
 # 实习审核员 need the unified exam (GB and the field's subject); the higher levels need audit days
 # and training hours. Fees in CNY: registration, annual confirmation.
-LEVELS = [("provisional", "实习审核员", 1, dict(min_audit_days=0, min_training_hours=0, fee="200.00",
-                                            annual_fee="100.00")),
-          ("auditor", "审核员", 2, dict(min_audit_days=20, min_training_hours=16, fee="300.00", annual_fee="150.00")),
-          ("senior", "高级审核员", 3, dict(min_audit_days=60, min_training_hours=32, fee="500.00",
-                                       annual_fee="200.00"))]
+LEVELS = [("provisional", "实习审核员", 1, {"min_audit_days": 0, "min_training_hours": 0, "fee": "200.00",
+                                            "annual_fee": "100.00"}),
+          ("auditor", "审核员", 2, {"min_audit_days": 20, "min_training_hours": 16, "fee": "300.00", "annual_fee": "150.00"}),
+          ("senior", "高级审核员", 3, {"min_audit_days": 60, "min_training_hours": 32, "fee": "500.00",
+                                       "annual_fee": "200.00"})]
 
 # The demo certificates' links stay the same from one seed to the next (README lists them).
 VALID_TOKEN = "demo-valid-QMS-h7Rk2pXw9cLm"
