@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -640,6 +640,8 @@ def user_roles_change(*, actor: User, user: User, grant=(), revoke=(), ip_addres
                       before={"role": role}, after={"is_staff": False} if role == noted else {})
         if is_staff != user.is_staff:
             User.objects.filter(pk=user.pk).update(is_staff=is_staff)
+        # The side menu's roles, kept a minute per process: forgotten here at once (other processes: ≤ 1 min).
+        transaction.on_commit(lambda: caches["local"].delete(f"menu-roles:{user.pk}"))
     return granted + revoked
 
 

@@ -317,10 +317,11 @@ def recover_username(request):
 
 @login_required
 def home(request):
-    """After login: candidates go to the exam list (选择考试), institution users to their profile."""
+    """After login: candidates go to the exam list (选择考试), institution users to the applications
+    waiting for their institution's review (待审核)."""
     if request.user.kind == UserKind.INDIVIDUAL:
         return redirect("registration:exam-list")
-    return redirect("accounts:profile")
+    return redirect("certification:review-list")
 
 
 @login_required

@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
                 "core.context_processors.inbox",
+                "accounts.context_processors.menu_roles",
             ],
         },
     },

@@ -30,6 +30,7 @@ TEXTS = {"zh-hans": {"account": "注册维护", "registration": 'aria-label="考
          "en": {"account": "Account maintenance", "registration": 'aria-label="Exam registration menu"',
                 "logout": "Log out"}}
 EXAM_LIST, ADMIN = reverse("registration:exam-list"), reverse("admin:index")
+EVALUATE, REVIEW = reverse("certification:evaluation-list"), reverse("certification:review-list")
 
 
 class Visitor:
@@ -125,6 +126,9 @@ def test_no_visitor_is_shown_another_visitors_fragments(visitors, exam, sittings
             assert (texts["registration"] in page) is registers, where
             assert (f'href="{EXAM_LIST}"' in page) is registers, where
             assert (f'href="{ADMIN}"' in page) is (visitor.kind == "staff"), where
+            # An expert's menu (a role, in the fragment's key) and an institution's review menu.
+            assert (f'href="{EVALUATE}"' in page) is (key == "expert"), where
+            assert (f'href="{REVIEW}"' in page) is (visitor.kind == "institution"), where
             assert tokens(page), where
             for token in set(tokens(page)):  # one per page, in each of its forms
                 assert token not in seen_tokens, f"{where}: the token of {seen_tokens.get(token)}"
@@ -158,3 +162,25 @@ def test_each_candidate_sees_the_step_tracker_of_their_own_state(visitors, exam,
             current = re.search(r'<li class="current"[^>]*aria-current="step"', visitor.pages[step])
             assert current, (visitor.user.name, step)
         assert editing.pages[step].count('aria-current="step"') == 1
+
+
+def test_every_roles_menu_entry_opens_for_that_role(db):
+    """Each role reaches its pages from its own menu: every link of the side menu answers 200 for the
+    person it is shown to."""
+    institution = Institution.objects.create(name="菜单机构", credit_code="91350100M000100Y43",
+                                             kind="certification_body", province="35")
+    officer = UserFactory(name="机构审核员", kind=UserKind.INSTITUTION, institution=institution)
+    officer.groups.add(Group.objects.get(name=Role.INSTITUTION_USER))
+    expert = UserFactory(name="专家甲")
+    expert.groups.add(Group.objects.get(name=Role.EXPERT))
+    candidate = UserFactory(name="考生甲")
+    EducationFactory(user=candidate)
+    for user in (candidate, expert, officer):
+        client = Client()
+        client.force_login(user)
+        page = client.get(reverse("accounts:profile")).content.decode()
+        menu = page[page.index('class="list-group side-menu'):page.rindex("</nav>")]
+        links = set(re.findall(r'href="(/[^"]*)"', menu))
+        assert len(links) >= 8, (user.name, links)
+        for link in links:
+            assert client.get(link, follow=True).status_code == 200, (user.name, link)
