@@ -204,7 +204,7 @@ def review(*, app: Application, actor, action: str, reason: str = "", item_reaso
 
 def _fix_fee(app: Application) -> None:
     """After the institution's review the fee is fixed; nothing to pay sends it on at once."""
-    track = app.track
+    track = app.track or (app.certificate.track if app.certificate_id else None)
     fee = (track.annual_fee if app.kind == K.ANNUAL else track.fee) if track else Decimal(0)
     Application.objects.filter(pk=app.pk).update(fee=fee)
     app.fee = fee

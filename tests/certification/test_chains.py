@@ -213,3 +213,19 @@ def test_revoked_and_expired_certificates_say_so(w):
     assert certificate.shown_status() == "revoked" and certificate.status_reason == "违规"
     with pytest.raises(Exception):
         services.certificate_set_status(certificate=certificate, actor=w.applicant, action="reinstate", reason="x")
+
+
+def test_an_annual_confirmation_without_a_track_takes_the_certificates_fee(w):
+    certificate = certified(w)  # valid for another 30 days: in the renewal window
+    app = services.application_create(applicant=w.applicant, kind="annual", certificate=certificate)
+    services.application_submit(app=app, actor=w.applicant)
+    services.review(app=app, actor=w.officer, action="institution_approve")
+    app.refresh_from_db()
+    assert (app.status, app.fee) == ("payment", Decimal("100.00"))  # not skipped as "nothing to pay"
+
+
+def test_every_page_links_to_the_public_certificate_verification(client):
+    from django.urls import reverse
+
+    page = client.get("/").content.decode()
+    assert f'href="{reverse("verify:verify")}"' in page
