@@ -45,7 +45,8 @@ def by_number(number, code, client=None):
 
 def result(response) -> dict:
     view = response.context["result"]
-    return {"status": view.status, "words": view.status_words, "holder": view.holder} if view else {}
+    with translation.override("en"):  # the page was asked for in English
+        return {"status": view.status, "words": view.status_words, "holder": view.holder} if view else {}
 
 
 def test_a_valid_certificate_by_its_link_shows_what_a_verifier_needs_and_nothing_more(w):
