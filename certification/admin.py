@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from core.admin_forms import PlainTextAdmin
+from core.admin_forms import PlainTextAdmin, ReadOnlyAdmin
 from core.admin_history import AuditHistoryMixin
 from core.admin_labels import local_time
 from core.admin_search import CandidateSearchMixin
@@ -56,19 +56,6 @@ except ImportError:  # pragma: no cover - until the fees module exists the vouch
     fees = None
 
 S = ApplicationStatus
-
-
-class ReadOnlyAdmin(PlainTextAdmin, admin.ModelAdmin):
-    """Records written by services only (snapshots, evaluations, the personal library): read here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DecisionsOnlyAdmin(PlainTextAdmin, admin.ModelAdmin):

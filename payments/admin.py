@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_forms import PlainTextAdmin
+from core.admin_forms import PlainTextAdmin, ReadOnlyAdmin
 from core.admin_history import AuditHistoryMixin
 from core.admin_labels import labelled_filter
 from core.admin_search import CandidateSearchMixin
@@ -16,19 +16,6 @@ from registration.models import InvoiceType
 from . import services
 from .models import Invoice, Order, OrderLine, Payment, Refund
 from .states import REFUND
-
-
-class ReadOnlyAdmin(PlainTextAdmin, admin.ModelAdmin):
-    """Money records change only through services: nothing is edited or deleted by hand here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(PlainTextAdmin, admin.TabularInline):
