@@ -51,9 +51,11 @@ def _wants_json(request) -> bool:
 
 
 def _private(response):
-    # The answer changes when a certificate is suspended or revoked; the token must not leak onwards.
+    # The answer changes when a certificate is suspended or revoked; the token must not leak to other
+    # sites. Not "no-referrer": with it a browser sends "Origin: null" with the page's own form, and
+    # Django's CSRF check refuses the lookup (403).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -61,7 +61,7 @@ def test_a_valid_certificate_by_its_link_shows_what_a_verifier_needs_and_nothing
     for hidden in ("李审核", "110101199003074514", "1101", "13912345678", certificate.verification_code,
                    w.applicant.email, w.applicant.username):
         assert hidden not in page
-    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "no-referrer"
+    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "same-origin"
 
 
 def test_by_number_and_check_code_without_logging_in(w):
