@@ -182,12 +182,16 @@ def _draw_photo(page, user, x, y, w, h, font) -> None:
 
     photo = approved_photo(user)
     page.rect(x, y, w, h)
-    if photo is None:
+    try:
+        if photo is None or not photo.processed:
+            raise FileNotFoundError
+        with photo.processed.open("rb") as image:
+            data = image.read()
+    except (FileNotFoundError, OSError):  # no photo, or its file is gone: the empty frame
         page.setFont(font, 9)
         page.drawCentredString(x + w / 2, y + h / 2, "照片")
         return
-    with photo.processed.open("rb") as image:
-        page.drawImage(ImageReader(io.BytesIO(image.read())), x, y, w, h, preserveAspectRatio=True, anchor="c")
+    page.drawImage(ImageReader(io.BytesIO(data)), x, y, w, h, preserveAspectRatio=True, anchor="c")
 
 
 def _draw_rows(page, rows, x, y, font, label_w=32 * mm, value_w=95 * mm, line=8 * mm) -> float:

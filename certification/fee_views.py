@@ -116,7 +116,10 @@ def voucher_file(request, pk):
     voucher = get_object_or_404(PaymentVoucher.objects.select_related("application"), pk=pk)
     if not fees.voucher_visible_to(voucher, request.user):
         raise Http404
-    handle = voucher.file.open("rb")
+    try:
+        handle = voucher.file.open("rb")
+    except (FileNotFoundError, OSError):  # the stored file is gone (restored backup, moved volume)
+        raise Http404("the voucher's file is missing") from None
     head = handle.read(16)
     handle.seek(0)
     # Only checked JPEG, PNG and PDF files were stored (fees.voucher_content_type).

@@ -238,6 +238,7 @@ class Application(TimeStampedModel):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     fee = models.DecimalField(_("fee (CNY)"), max_digits=10, decimal_places=2, default=0)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)  # a later round is not charged again
     opinion = models.TextField(_("association's opinion"), blank=True)
 
     class Meta:
@@ -252,6 +253,10 @@ class Application(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["applicant", "track"], name="one_open_registration_per_track",
                 condition=Q(kind="registration") & ~Q(status__in=["approved", "rejected", "withdrawn"])),
+            # One open annual confirmation or transfer per certificate (two would extend or move it twice).
+            models.UniqueConstraint(
+                fields=["certificate", "kind"], name="one_open_application_per_certificate",
+                condition=Q(kind__in=["annual", "transfer"]) & ~Q(status__in=["approved", "rejected", "withdrawn"])),
         ]
 
     def __str__(self):
@@ -343,8 +348,10 @@ class Evaluation(TimeStampedModel):
 class ItemVerdict(models.Model):
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="verdicts",
                                    verbose_name=_("evaluation"))
-    item = models.ForeignKey(ApplicationItem, on_delete=models.CASCADE, related_name="verdicts",
-                             verbose_name=_("item"))
+    # An item the applicant removes in a later round keeps the expert's verdict on it (with its title).
+    item = models.ForeignKey(ApplicationItem, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="verdicts", verbose_name=_("item"))
+    item_title = models.CharField(_("item"), max_length=300, blank=True)
     conforming = models.BooleanField(_("conforming"))
     comment = models.TextField(_("comment"), blank=True)
 

@@ -32,7 +32,7 @@ def renewal_window(certificate, today: datetime.date | None = None) -> bool:
 
 def problems(app: Application) -> list[str]:
     found: list[str] = []
-    if app.kind in (K.REGISTRATION, K.ANNUAL) and app.institution_id is None:
+    if app.kind in (K.REGISTRATION, K.ANNUAL, K.TRANSFER) and app.institution_id is None:
         found.append(_("Name the institution you practise for."))
     if app.kind == K.REGISTRATION:
         found += _registration_problems(app)

@@ -72,9 +72,14 @@ def may_edit(app: Application, user) -> bool:
 def _may_see_evidence(app: Application, user) -> bool:
     if app.applicant_id == user.pk or user.has_perm("certification.view_evidence"):
         return True
-    if user.kind == "institution" and user.institution_id and user.institution_id in (
-            app.institution_id, app.target_institution_id):
-        return True
+    if user.kind == "institution" and user.institution_id and app.submitted_at is not None:
+        # A reviewing institution sees what was submitted to it: the one left (or the practicing one)
+        # from the first submission, the one joined once the transfer has reached it.
+        if user.institution_id == app.institution_id:
+            return True
+        if user.institution_id == app.target_institution_id and app.status not in (
+                ApplicationStatus.DRAFT, ApplicationStatus.TRANSFER_OUT_REVIEW):
+            return True
     return Assignment.objects.filter(
         content_type=ContentType.objects.get_for_model(Application), object_id=str(app.pk),
         stage=EVALUATION_STAGE, assignee=user, done_at__isnull=True).exists() or app.evaluations.filter(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,6 +27,7 @@ from .models import (
     ApplicationKind,
     ApplicationStatus,
     Certificate,
+    CertificateStatus,
     Evaluation,
     EvaluationResult,
     ItemKind,
@@ -63,8 +64,13 @@ def application_create(*, applicant, kind: str, **fields) -> Application:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    try:
+        with transaction.atomic():
+            app = Application.objects.create(applicant=applicant, kind=kind, **fields)
+    except IntegrityError as exc:  # the constraints: one open application per track, per certificate
+        raise ApplicationRefused(_("You already have an open application of this kind for it: continue it under "
+                                   "My items."), field="certificate" if fields.get("certificate") else "track") from exc
     with transaction.atomic():
-        app = Application.objects.create(applicant=applicant, kind=kind, **fields)
         app.number = f"{NUMBER_PREFIX[kind]}{timezone.localdate():%Y}{app.pk:06d}"
         Application.objects.filter(pk=app.pk).update(number=app.number)
         audit_log(actor=applicant, action="application.created", obj=app, after={"kind": kind})
@@ -203,20 +209,27 @@ def review(*, app: Application, actor, action: str, reason: str = "", item_reaso
 
 
 def _fix_fee(app: Application) -> None:
-    """After the institution's review the fee is fixed; nothing to pay sends it on at once."""
+    """After the institution's review the fee is fixed; nothing to pay, or a fee paid in an earlier
+    round (before a return for rectification), sends it on at once."""
+    if app.paid_at is not None:
+        APPLICATION.perform(app, "confirm_payment", actor=None, reason="paid in an earlier round",
+                            audit_extra={"fee": str(app.fee)})
+        return
     track = app.track or (app.certificate.track if app.certificate_id else None)
     fee = (track.annual_fee if app.kind == K.ANNUAL else track.fee) if track else Decimal(0)
     Application.objects.filter(pk=app.pk).update(fee=fee)
     app.fee = fee
+    audit_log(actor=None, action="application.fee_fixed", obj=app, after={"fee": str(fee)})
     if fee == 0:
-        APPLICATION.perform(app, "confirm_payment", actor=None, reason="no fee")
+        APPLICATION.perform(app, "confirm_payment", actor=None, reason="no fee", fields={"paid_at": timezone.now()})
 
 
 def payment_confirm(*, app: Application, actor=None) -> Application:
     """The fee arrived: online (actor None: the payment platform) or a voucher staff confirmed."""
     with transaction.atomic():
         locked = _lock(app)
-        APPLICATION.perform(locked, "confirm_payment", actor=actor, audit_extra={"fee": str(locked.fee)})
+        APPLICATION.perform(locked, "confirm_payment", actor=actor, fields={"paid_at": timezone.now()},
+                            audit_extra={"fee": str(locked.fee)})
     return locked
 
 
@@ -224,7 +237,12 @@ def payment_confirm(*, app: Application, actor=None) -> Application:
 
 
 def _institutions_of(app: Application) -> set[int]:
-    return {pk for pk in (app.institution_id, app.target_institution_id) if pk}
+    """Every institution the application concerns: the reviewing ones, the applicant's own (an
+    individual's practicing institution, an institution account's institution) and the certificate's."""
+    practising = current_institution(app.applicant)
+    return {pk for pk in (app.institution_id, app.target_institution_id, app.applicant.institution_id,
+                          practising.pk if practising else None,
+                          app.certificate.institution_id if app.certificate_id else None) if pk}
 
 
 def conflict_of_interest(app: Application, expert) -> str | None:
@@ -294,7 +312,8 @@ def evaluation_submit(*, app: Application, expert, verdicts: dict, result: str, 
         verdict_rows = []
         for pk, item in items.items():
             conforming, comment = verdicts.get(pk) or verdicts.get(str(pk))
-            verdict_rows.append(ItemVerdict(item=item, conforming=bool(conforming), comment=comment or ""))
+            verdict_rows.append(ItemVerdict(item=item, item_title=item_title(item)[:300], conforming=bool(conforming),
+                                            comment=comment or ""))
             if not conforming:
                 lines.append(_("Not conforming: %(item)s. %(comment)s") % {
                     "item": item_title(item), "comment": comment or ""})
@@ -364,6 +383,13 @@ def certificate_issue(*, app: Application) -> Certificate:
         issued_on=today, valid_until=valid_until, application=app)
     certificate.number = certificate_number(track.field.code, today.year, certificate.pk)
     Certificate.objects.filter(pk=certificate.pk).update(number=certificate.number)
+    current = current_institution(app.applicant)
+    if app.institution_id and (current is None or current.pk != app.institution_id):
+        # Certified for the institution that reviewed the application: from now on they practise there.
+        PracticingRelation.objects.filter(person=app.applicant, ended_on__isnull=True).update(ended_on=today)
+        PracticingRelation.objects.create(person=app.applicant, institution=app.institution, started_on=today)
+        audit_log(actor=None, action="practicing.started", obj=app.applicant,
+                  after={"institution": app.institution_id, "application": app.number})
     audit_log(actor=None, action="certificate.issued", obj=certificate,
               after={"application": app.number, "valid_until": str(valid_until)})
     return certificate
@@ -377,6 +403,10 @@ def _years_later(day: datetime.date, years: int) -> datetime.date:
 
 
 def _renew(certificate: Certificate, *, years: int, app: Application) -> None:
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if not requirements.renewal_window(certificate):
+        raise ApplicationRefused(_("This certificate is no longer due for annual confirmation (it was renewed "
+                                   "meanwhile): reject this application instead."))
     start = max(certificate.valid_until, timezone.localdate())
     valid_until = _years_later(start, years)
     CERTIFICATE.perform(certificate, "renew", actor=None, fields={"valid_until": valid_until},
@@ -385,13 +415,18 @@ def _renew(certificate: Certificate, *, years: int, app: Application) -> None:
 
 
 def _transfer(app: Application) -> None:
+    """The person and every valid certificate they hold at the institution left move to the one joined."""
     today = timezone.localdate()
     PracticingRelation.objects.filter(person=app.applicant, ended_on__isnull=True).update(ended_on=today)
     PracticingRelation.objects.create(person=app.applicant, institution=app.target_institution, started_on=today)
-    certificate = app.certificate
-    CERTIFICATE.perform(certificate, "transfer", actor=None, fields={"institution": app.target_institution},
-                        audit_before={"institution": certificate.institution_id},
-                        audit_extra={"institution": app.target_institution_id, "application": app.number})
+    audit_log(actor=None, action="practicing.started", obj=app.applicant,
+              after={"institution": app.target_institution_id, "left": app.institution_id, "application": app.number})
+    moving = Certificate.objects.filter(holder=app.applicant, status=CertificateStatus.VALID,
+                                        institution_id=app.institution_id)
+    for certificate in [*moving.exclude(pk=app.certificate_id), app.certificate]:
+        CERTIFICATE.perform(certificate, "transfer", actor=None, fields={"institution": app.target_institution},
+                            audit_before={"institution": certificate.institution_id},
+                            audit_extra={"institution": app.target_institution_id, "application": app.number})
 
 
 def certificate_set_status(*, certificate: Certificate, actor, action: str, reason: str) -> Certificate:

@@ -127,14 +127,18 @@ TOLD_APPLICANT_TO_PAY = Notice(
     subject=gettext_noop("Application %(number)s: please pay the fee"),
     body=gettext_noop("Your institution has reviewed your %(kind)s %(number)s. Pay the fee under My items to "
                       "send it on to the association."))
+def _review_url(app) -> str:
+    return reverse("certification:review-detail", args=[app.pk])
+
+
 TOLD_INSTITUTION = Notice(
     recipients=lambda app: _institution_users(app.institution_id), kind="certification.to_review",
-    url=_detail_url, params=_params,
+    url=_review_url, params=_params,
     subject=gettext_noop("%(kind)s %(number)s waits for your review"),
     body=gettext_noop("%(kind)s %(number)s was submitted and waits for your institution's review."))
 TOLD_JOINED_INSTITUTION = Notice(
     recipients=lambda app: _institution_users(app.target_institution_id), kind="certification.to_review",
-    url=_detail_url, params=_params,
+    url=_review_url, params=_params,
     subject=gettext_noop("%(kind)s %(number)s waits for your review"),
     body=gettext_noop("%(kind)s %(number)s was submitted and waits for your institution's review."))
 
@@ -179,9 +183,10 @@ APPLICATION = Workflow(
                notify=(TOLD_APPLICANT_DECIDED,)),
         Action("return", gettext_lazy("Return for rectification"), REVIEW_STAGES, S.RETURNED, STAGE_REVIEWER,
                reason_required=True, review=True, notify=(TOLD_APPLICANT_RETURNED,)),
-        Action("reject", gettext_lazy("Reject"), REVIEW_STAGES, S.REJECTED, STAGE_REVIEWER, reason_required=True,
-               review=True, notify=(TOLD_APPLICANT_REJECTED,)),
-        Action("withdraw", gettext_lazy("Withdraw"), (S.DRAFT, S.RETURNED), S.WITHDRAWN, APPLICANT),
+        # Waiting for payment is no dead end: the association may reject it, the applicant withdraw it.
+        Action("reject", gettext_lazy("Reject"), (*REVIEW_STAGES, S.PAYMENT), S.REJECTED, STAGE_REVIEWER,
+               reason_required=True, review=True, notify=(TOLD_APPLICANT_REJECTED,)),
+        Action("withdraw", gettext_lazy("Withdraw"), (S.DRAFT, S.RETURNED, S.PAYMENT), S.WITHDRAWN, APPLICANT),
     ],
 )
 
