@@ -185,7 +185,9 @@ def evaluation(request, pk: int):
     context = {"app": app, "items": items, "history": queues.application_history(app),
                "snapshot": queues.submitted(app), "done": done}
     if done is not None:  # submitted already: shown as it was sent
-        context["done_rows"] = [(services.item_title(verdict.item), verdict) for verdict in done.verdicts.all()]
+        # An item the applicant removed in a later round keeps its verdict, under the title it had.
+        context["done_rows"] = [(services.item_title(verdict.item) if verdict.item_id else verdict.item_title, verdict)
+                                for verdict in done.verdicts.all()]
         return render(request, "certification/review/evaluation.html", context)
     form = EvaluationForm(request.POST or None, items=items)
     status = 200
