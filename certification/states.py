@@ -83,6 +83,14 @@ def _submittable(*kinds):
     return guard
 
 
+def _no_voucher_waiting(app) -> str | None:
+    """A waiting voucher is confirmed (or rejected) on its own: receiving the payment beside it would
+    leave the voucher waiting for good and its invoice unnumbered."""
+    if app.vouchers.filter(status="submitted").exists():
+        return _("A payment voucher waits for confirmation: confirm or reject the voucher instead.")
+    return None
+
+
 def _detail_url(app) -> str:
     return reverse("certification:application-detail", args=[app.pk])
 
@@ -170,7 +178,7 @@ APPLICATION = Workflow(
                (S.TRANSFER_IN_REVIEW,), S.ASSOCIATION_REVIEW, JOINED_INSTITUTION, review=True),
         # Paid online (the payment platform), confirmed by staff (a voucher), or nothing to pay (the system).
         Action("confirm_payment", gettext_lazy("Payment received"), (S.PAYMENT,), S.ASSOCIATION_REVIEW,
-               SYSTEM | STAFF),
+               SYSTEM | STAFF, guard=_no_voucher_waiting),
         # Staff give it to an expert (certification.services.expert_assign makes the assignment).
         Action("send_to_expert", gettext_lazy("Send to an expert"), (S.ASSOCIATION_REVIEW,), S.EXPERT_EVALUATION,
                STAFF, guard=_kinds(K.REGISTRATION, K.ANNUAL, K.TRANSFER, K.APPEAL)),

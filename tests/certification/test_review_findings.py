@@ -171,3 +171,19 @@ def test_one_certificate_has_one_open_annual_confirmation(w):
     services.application_create(applicant=w.applicant, kind="annual", certificate=certificate)
     with pytest.raises(ApplicationRefused):  # a double click
         services.application_create(applicant=w.applicant, kind="annual", certificate=certificate)
+
+
+def test_the_payment_is_not_received_beside_a_waiting_voucher(w):
+    from certification import fees
+
+    app = registration(w)
+    services.application_submit(app=app, actor=w.applicant)
+    services.review(app=app, actor=w.officer, action="institution_approve")
+    app.refresh_from_db()
+    voucher = fees.voucher_submit(app=app, actor=w.applicant, file=SimpleUploadedFile("凭证.pdf", PDF))
+    assert "confirm_payment" not in {a.name for a in allowed_actions(app, w.staff)}
+    with pytest.raises(ApplicationRefused):
+        services.payment_confirm(app=app, actor=w.staff)
+    fees.voucher_confirm(voucher=voucher, actor=w.staff)
+    app.refresh_from_db()
+    assert app.status == "association_review"
