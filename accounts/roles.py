@@ -76,6 +76,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "certification.add_field", "certification.change_field", "certification.add_level",
         "certification.change_level", "certification.view_itemverdict", "certification.view_workexperience",
         "certification.view_auditexperience", "certification.view_trainingrecord",
+        # 培训 (SPEC H): bindings, course filings, unbindings and plans reviewed; categories and
+        # evaluation criteria maintained; material evaluations assigned and re-reviews opened.
+        "training.view_coursecategory", "training.add_coursecategory", "training.change_coursecategory",
+        "training.view_teacherbinding", "training.change_teacherbinding",
+        "training.view_course", "training.change_course", "training.view_courseteacher",
+        "training.view_unbinding", "training.change_unbinding", "training.view_trainingplan",
+        "training.view_planteacher", "training.view_coursematerial",
+        "training.view_evaluationcriterion", "training.add_evaluationcriterion",
+        "training.change_evaluationcriterion",
+        "training.view_materialevaluation", "training.change_materialevaluation",
         # To answer candidates: their tickets, scores and score reviews (decided by exam administrators).
         "registration.view_admissionticket",
         "registration.view_score",

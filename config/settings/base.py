@@ -315,6 +315,11 @@ CERTIFICATION_GRACE_DAYS = env.int("CERTIFICATION_GRACE_DAYS", default=180)
 CERTIFICATION_REMINDER_DAYS = (90, 60, 30)
 CERTIFICATION_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
+# --- Training (SPEC H5, H6): course material limits; a filed course is re-reviewed after this long.
+TRAINING_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+TRAINING_VIDEO_MAX_BYTES = 500 * 1024 * 1024
+TRAINING_REREVIEW_YEARS = 3
+
 # --- Payments (SPEC E1–E5)
 ORDER_UNPAID_MINUTES = env.int("ORDER_UNPAID_MINUTES", default=30)
 # Minutes before an unpaid order expires when its candidate is told (once) to pay or lose the seats.

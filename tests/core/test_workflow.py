@@ -182,6 +182,81 @@ def _payment_voucher(status, owner):
     return PaymentVoucher.objects.get(pk=voucher.pk)
 
 
+def _training_world(owner):
+    from training.models import CourseCategory
+
+    institution, _track = _certification_world(owner)
+    category, _created = CourseCategory.objects.get_or_create(code="QMS-T", defaults={"name": "QMS 审核员培训"})
+    return institution, category
+
+
+def _teacher_binding(status, owner):
+    from training.models import TeacherBinding
+
+    from training.models import CourseCategory
+
+    category = CourseCategory.objects.create(code=f"B{CourseCategory.objects.count()}", name="类别")  # one per state
+    binding = TeacherBinding.objects.create(teacher=owner, category=category, experiences=[{"employer": "甲"}])
+    TeacherBinding.objects.filter(pk=binding.pk).update(status=status)
+    return TeacherBinding.objects.get(pk=binding.pk)
+
+
+def _course(status, owner):
+    from training.models import Course, CourseTeacher
+
+    institution, category = _training_world(owner)
+    course = Course.objects.create(institution=institution, category=category, title="QMS 内审员", hours=16,
+                                   syllabus="大纲")
+    CourseTeacher.objects.create(course=course, teacher=owner)
+    Course.objects.filter(pk=course.pk).update(status=status)
+    return Course.objects.get(pk=course.pk)
+
+
+def _course_teacher(status, owner):
+    from training.models import CourseTeacher
+
+    row = _course("teacher_confirmation", owner).teachers.get()
+    CourseTeacher.objects.filter(pk=row.pk).update(status=status)
+    return CourseTeacher.objects.get(pk=row.pk)
+
+
+def _unbinding(status, owner):
+    from training.models import Unbinding
+
+    row = _course("filed", owner).teachers.get()
+    unbinding = Unbinding.objects.create(course_teacher=row, reason="工作调整")
+    Unbinding.objects.filter(pk=unbinding.pk).update(status=status)
+    return Unbinding.objects.get(pk=unbinding.pk)
+
+
+def _training_plan(status, owner):
+    from training.models import PlanTeacher, TrainingPlan
+
+    course = _course("filed", owner)
+    plan = TrainingPlan.objects.create(institution=course.institution, course=course, capacity=30, place="济南",
+                                       starts_on=timezone.localdate(), ends_on=timezone.localdate())
+    PlanTeacher.objects.create(plan=plan, teacher=owner)
+    TrainingPlan.objects.filter(pk=plan.pk).update(status=status)
+    return TrainingPlan.objects.get(pk=plan.pk)
+
+
+def _plan_teacher(status, owner):
+    from training.models import PlanTeacher
+
+    row = _training_plan("teacher_confirmation", owner).teachers.get()
+    PlanTeacher.objects.filter(pk=row.pk).update(status=status)
+    return PlanTeacher.objects.get(pk=row.pk)
+
+
+def _material_evaluation(status, owner):
+    from training.models import MaterialEvaluation
+
+    evaluation = MaterialEvaluation.objects.create(course=_course("filed", owner), purpose="online_course",
+                                                   kind="document")
+    MaterialEvaluation.objects.filter(pk=evaluation.pk).update(status=status)
+    return MaterialEvaluation.objects.get(pk=evaluation.pk)
+
+
 # One maker per declared machine: (status, owner) -> a saved object in that state owned by `owner`.
 MAKERS = {
     "enrollment": _enrollment,
@@ -196,6 +271,13 @@ MAKERS = {
     "application": _application,
     "certificate": _certificate,
     "payment_voucher": _payment_voucher,
+    "teacher_binding": _teacher_binding,
+    "course": _course,
+    "course_teacher": _course_teacher,
+    "unbinding": _unbinding,
+    "training_plan": _training_plan,
+    "plan_teacher": _plan_teacher,
+    "material_evaluation": _material_evaluation,
 }
 
 
