@@ -105,6 +105,8 @@ def course_save(*, actor, course: Course | None = None, teachers=(), **fields) -
             raise TrainingRefused(_("%(names)s is not bound to the category %(category)s: only its bound teachers "
                                     "can teach the course.") % {"names": "、".join(t.name for t in outsiders),
                                                                 "category": course.category}, field="teachers")
+        # The teachers named are exactly these: one taken off an edited draft is no longer asked.
+        course.teachers.exclude(teacher__in=teachers).delete()
         for teacher in teachers:
             CourseTeacher.objects.get_or_create(course=course, teacher=teacher)
         audit_log(actor=actor, action="course.saved", obj=course,
