@@ -35,5 +35,6 @@ urlpatterns = [
     path("messages/", include("core.urls")),  # 消息中心 (SPEC G9)
     path("certification/", include("certification.urls")),  # 认证人员 (SPEC G)
     path("verify/", include("certification.urls_public")),  # public certificate verification (G10)
+    path("training/", include("training.urls")),  # 培训课程管理: teachers and training institutions (SPEC H1–H5)
     path("admin/", admin.site.urls),
 ]
