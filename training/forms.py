@@ -99,8 +99,8 @@ class AnswerForm(PlainTextFormMixin, forms.Form):
     """备案课程教师确认 / 培训计划教师确认: the result (the actions the teacher may take now) and an
     opinion, needed to decline."""
 
-    decision = forms.ChoiceField(label=_("Result"), widget=forms.RadioSelect)
-    opinion = forms.CharField(label=_("Opinion"), required=False, max_length=TEXT_MAX, widget=_textarea(),
+    decision = forms.ChoiceField(label=_("Confirmation result"), widget=forms.RadioSelect)
+    opinion = forms.CharField(label=_("Confirmation opinion"), required=False, max_length=TEXT_MAX, widget=_textarea(),
                               help_text=_("Needed to decline: the institution reads it."))
 
     def __init__(self, *args, actions, opinion_label=None, **kwargs):
