@@ -23,6 +23,8 @@ ROLES = {SU: "admin", STAFF: "staff", EXAM: "examadmin", PROVINCE: "shandong"}  
 
 # 认证人员 applications: read-only pages, every decision an action (the workflow decides which apply).
 APPLICATION_ACTIONS = "v: approve, decide, return, reject, confirm_payment, assign_expert, reassign_expert"
+# 课程备案: read-only too; file, return, reject, withdraw a filing, open a re-review (老课复审).
+COURSE_ACTIONS = "v: approve, return, reject, withdraw_filing, open_rereview"
 
 # Model pages: what each role may do there. v = the list and each object's page, a = add,
 # c = change (a Save button on the object's page), d = delete, then the admin actions offered;
@@ -73,6 +75,14 @@ ACCESS = [
     ("certification.paymentvoucher", "v: confirm, reject",                      "v: confirm, reject", "", ""),
     ("certification.certificate",    "v: suspend, reinstate, revoke",           "v: suspend, reinstate, revoke",
                                      "",                                        ""),
+    ("training.coursecategory",      "vacd: delete_selected",                   "vac", "",    ""),
+    ("training.evaluationcriterion", "vacd: delete_selected",                   "vac", "",    ""),
+    ("training.teacherbinding",      "v: approve, return, reject",              "v: approve, return, reject", "", ""),
+    ("training.course",              COURSE_ACTIONS,                            COURSE_ACTIONS, "", ""),
+    ("training.unbinding",           "v: approve, reject",                      "v: approve, reject", "", ""),
+    ("training.trainingplan",        "v",                                       "v",   "",    ""),
+    ("training.coursematerial",      "v",                                       "v",   "",    ""),
+    ("training.materialevaluation",  "v: assign_expert",                        "v: assign_expert", "", ""),
 ]
 
 # Other admin pages: the roles that may open them; the others get 403.
@@ -169,8 +179,10 @@ def _build() -> dict:
                                   body="Refund completed", channels=())[0]
     enrollment = ticket.enrollment
     certification = _certification(users["institution"].institution)
+    training = _training(users["institution"], users["staff"])
     return {
         **certification,
+        **training,
         "account.emailaddress": EmailAddress.objects.get(user=candidate).pk,
         "auth.group": Group.objects.get(name="expert").pk,
         "core.auditentry": AuditEntry.objects.order_by("pk").first().pk,
@@ -260,6 +272,42 @@ def _certification(institution) -> dict:
     }
 
 
+def _training(officer, association) -> dict:
+    """One row of every training model: the demo institution files a course taught by a bound teacher."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.accounts.factories import UserFactory
+    from training import services as training_services
+    from training.models import CourseCategory, EvaluationCriterion
+    from training.states import BINDING
+
+    category = CourseCategory.objects.create(code="ACCESS-TRAIN", name="访问测试课程类别")
+    teacher = UserFactory(username="access-teacher", name="访问测试教师")
+    binding = training_services.binding_submit(teacher=teacher, category=category, experiences=[{"years": 5}])
+    BINDING.perform(binding, "approve", actor=association)
+    course = training_services.course_save(actor=officer, category=category, title="访问测试课程", hours=8,
+                                           syllabus="大纲", teachers=[teacher])
+    training_services.course_submit(course=course, actor=officer)
+    row = course.teachers.get()
+    training_services.teacher_answer(course_teacher=row, teacher=teacher, confirm=True)
+    course = training_services.course_decide(course=course, actor=association, action="approve")
+    unbinding = training_services.unbinding_request(course_teacher=row, teacher=teacher, reason="工作调整")
+    start = timezone.localdate() + datetime.timedelta(days=40)
+    plan = training_services.plan_save(actor=officer, course=course, teachers=[teacher], starts_on=start,
+                                       ends_on=start + datetime.timedelta(days=1), place="济南", capacity=20)
+    material = training_services.material_add(course=course, actor=officer,
+                                              upload=SimpleUploadedFile("课件.pdf", b"%PDF-1.4 access"))
+    criterion = EvaluationCriterion.objects.create(kind="document", name="内容准确", max_points=10)
+    evaluation = training_services.evaluation_open(course=course, purpose="online_course", kind="document",
+                                                   actor=officer)
+    return {
+        "training.coursecategory": category.pk, "training.evaluationcriterion": criterion.pk,
+        "training.teacherbinding": binding.pk, "training.course": course.pk, "training.unbinding": unbinding.pk,
+        "training.trainingplan": plan.pk, "training.coursematerial": material.pk,
+        "training.materialevaluation": evaluation.pk,
+    }
+
+
 @pytest.fixture
 def world(_world, db):
     return _world
@@ -289,7 +337,7 @@ def observe(client: Client, page: str, pk) -> tuple[str, tuple[str, ...]]:
         assert response.status_code in (200, 302, 403), (page, response.request["PATH_INFO"], response.status_code)
     actions = ()
     if changelist.status_code == 200:
-        select = re.search(r'<select name="action".*?</select>', changelist.content.decode(), re.S)
+        select = re.search(r'<select name="action".*?</select>', changelist.content.decode(), re.DOTALL)
         actions = tuple(re.findall(r'<option value="(\w+)"', select.group(0))) if select else ()
     if changelist.status_code == 200 and change.status_code == 302:
         assert change.url == reverse("admin:index") and add.status_code == delete.status_code == 403
