@@ -35,6 +35,7 @@ urlpatterns = [
     path("messages/", include("core.urls")),  # 消息中心 (SPEC G9)
     path("certification/", include("certification.urls")),  # 认证人员 (SPEC G)
     path("verify/", include("certification.urls_public")),  # public certificate verification (G10)
+    path("training/expert/", include(("training.urls_expert", "training_expert"))),  # 专家评价 (SPEC H5, H6)
     path("training/", include("training.urls")),  # 培训课程管理: teachers and training institutions (SPEC H1–H5)
     path("admin/", admin.site.urls),
 ]
