@@ -392,7 +392,7 @@ class MaterialEvaluationAdmin(AuditHistoryMixin, DecisionsOnlyAdmin):
     def total(self, evaluation):
         return evaluation.total if evaluation.scores else "—"
 
-    @admin.display(description=_("scores"))
+    @admin.display(description=_("scores per criterion"))
     def score_lines(self, evaluation):
         criteria = EvaluationCriterion.objects.filter(kind=evaluation.kind)
         rows = [(c.name, evaluation.scores.get(str(c.pk), "—"), c.max_points) for c in criteria]
