@@ -321,6 +321,8 @@ def evaluation_open(*, course: Course, purpose: str, kind: str, actor) -> Materi
             raise TrainingRefused(_("Upload the course's material first."), field="kind")
     elif not actor.has_perm("training.change_course"):
         raise TrainingRefused(_("Only the association opens a re-review."))
+    elif course.status != CourseStatus.FILED:  # its result renews or withdraws a filing: none to renew
+        raise TrainingRefused(_("Only a filed course is re-reviewed."))
     try:
         with transaction.atomic():
             evaluation = MaterialEvaluation.objects.create(course=course, purpose=purpose, kind=kind)

@@ -176,6 +176,11 @@ def test_courses_due_for_re_review_are_filtered_and_a_re_review_is_opened(world)
     opened = MaterialEvaluation.objects.get(course=due)
     assert (opened.purpose, opened.kind, opened.status) == ("rereview", "document", "waiting")
     assert list(services.courses_due_for_rereview()) == []
+    draft = services.course_save(actor=world["officer"], category=world["category"], title="草稿课程", hours=8,
+                                 syllabus="大纲", teachers=[world["teachers"][0]])
+    response = act(client, "course", "open_rereview", [draft], apply="1", kind="document")
+    assert any("Only a filed course is re-reviewed" in text for text in texts(response))  # none to renew
+    assert not MaterialEvaluation.objects.filter(course=draft).exists()
 
 
 def test_the_plan_calendar_shows_each_plan_on_its_days(world):
