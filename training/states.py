@@ -9,6 +9,7 @@
 - 网络课程评价 / 老课复审: staff assign an expert → the expert passes or fails it; a failed re-review
   withdraws the filing, a passed one renews it.
 `training.services` carries the actions out and does what follows them."""
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -52,6 +53,17 @@ PLAN_INSTITUTION = Relation("a user of the plan's institution",
 UNBINDING_TEACHER = Relation("the teacher leaving", lambda u, user: u.course_teacher.teacher_id == user.pk)
 UNBINDING_INSTITUTION = Relation("a user of the course's institution",
                                  lambda u, user: _of_institution(u.course_teacher.course.institution_id, user))
+
+
+def _unbinding_stage_reviewer(unbinding, user) -> bool:
+    """The institution at its stage, association staff at theirs: neither overrules the other."""
+    if unbinding.status == R.INSTITUTION_REVIEW:
+        return _of_institution(unbinding.course_teacher.course.institution_id, user)
+    return user.has_perm("training.change_course")
+
+
+UNBINDING_REVIEWER = Relation("the reviewer of the current stage (institution, then association staff)",
+                              _unbinding_stage_reviewer)
 EXPERT = assigned(EVALUATION_STAGE, "the assigned expert")
 
 
@@ -67,6 +79,14 @@ def _told_teacher_left(unbinding) -> None:
     services.unbinding_followup(unbinding)
 
 
+def _teacher_course_url(course) -> str:
+    return reverse("training:teacher-course-detail", args=[course.pk])
+
+
+def _institution_course_url(course) -> str:
+    return reverse("training:course-detail", args=[course.pk])
+
+
 def _course_params(course) -> dict:
     return {"title": course.title, "number": course.filing_number or ""}
 
@@ -78,17 +98,17 @@ def _institution_users(course):
 
 
 TOLD_INSTITUTION_FILED = Notice(
-    recipients=_institution_users, kind="training.course_filed", params=_course_params,
+    recipients=_institution_users, kind="training.course_filed", params=_course_params, url=_institution_course_url,
     subject=gettext_noop("Course %(title)s filed"),
     body=gettext_noop("The association filed your course %(title)s under number %(number)s."))
 TOLD_INSTITUTION_RETURNED = Notice(
-    recipients=_institution_users, kind="training.course_returned", params=_course_params,
+    recipients=_institution_users, kind="training.course_returned", params=_course_params, url=_institution_course_url,
     subject=gettext_noop("Course %(title)s returned"),
     body=gettext_noop("Your course filing %(title)s was returned: see the reasons on the filing, correct it and "
                       "submit it again."))
 TOLD_TEACHERS = Notice(
     recipients=lambda course: [ct.teacher for ct in course.teachers.filter(active=True, status=T.PENDING)],
-    kind="training.confirm_course", params=_course_params,
+    kind="training.confirm_course", params=_course_params, url=_teacher_course_url,
     subject=gettext_noop("Please confirm the course %(title)s"),
     body=gettext_noop("An institution named you as a teacher of the course %(title)s: confirm or decline it "
                       "with your opinion."))
@@ -153,7 +173,7 @@ UNBINDING = Workflow(
         Action("approve", gettext_lazy("Approve"), (R.ASSOCIATION_REVIEW,), R.APPROVED, STAFF, review=True,
                notify=(_told_teacher_left,)),
         Action("reject", gettext_lazy("Reject"), (R.INSTITUTION_REVIEW, R.ASSOCIATION_REVIEW), R.REJECTED,
-               UNBINDING_INSTITUTION | STAFF, reason_required=True, review=True),
+               UNBINDING_REVIEWER, reason_required=True, review=True),
         Action("withdraw", gettext_lazy("Withdraw"), (R.INSTITUTION_REVIEW,), R.WITHDRAWN, UNBINDING_TEACHER),
     ],
 )

@@ -178,3 +178,26 @@ def test_a_failed_re_review_withdraws_the_filing_and_a_passed_one_renews_it(worl
     services.evaluation_submit(evaluation=evaluation, expert=judge, scores={}, opinion="符合", passed=True)
     other.refresh_from_db()
     assert other.status == "filed" and other.rereview_due_on > timezone.localdate()
+
+
+def test_each_stage_of_an_unbinding_has_its_own_reviewer(world):
+    from core.workflow import allowed_actions
+
+    course = filed_course(world)
+    row = course.teachers.first()
+    unbinding = services.unbinding_request(course_teacher=row, teacher=row.teacher, reason="工作调整")
+    assert "reject" not in {a.name for a in allowed_actions(unbinding, world["staff"])}  # the institution's turn
+    services.unbinding_decide(unbinding=unbinding, actor=world["officer"], action="institution_approve")
+    unbinding.refresh_from_db()
+    assert "reject" not in {a.name for a in allowed_actions(unbinding, world["officer"])}  # no overruling later
+    assert "reject" in {a.name for a in allowed_actions(unbinding, world["staff"])}
+
+
+def test_a_teacher_is_asked_to_confirm_with_a_link_to_the_course(world):
+    from django.urls import reverse
+
+    course = services.course_save(actor=world["officer"], category=world["category"], title="QMS 内审员",
+                                  hours=16, syllabus="大纲", teachers=world["teachers"][:1])
+    services.course_submit(course=course, actor=world["officer"])
+    notice = Notification.objects.get(kind="training.confirm_course")
+    assert notice.url == reverse("training:teacher-course-detail", args=[course.pk])
