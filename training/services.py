@@ -350,7 +350,10 @@ def evaluation_assign(*, evaluation: MaterialEvaluation, actor, expert, due_at=N
         MATERIAL_EVALUATION.perform(locked, "assign", actor=actor, fields={"expert": expert},
                                     audit_extra={"expert": expert.pk})
         assign(locked, assignee=expert, actor=actor, stage=EVALUATION_STAGE, due_at=due_at)
+        from django.urls import reverse
+
         notify(recipients=[expert], kind="training.to_evaluate", obj=locked,
+               url=reverse("training_expert:evaluation", args=[locked.pk]),
                subject=gettext_noop("Course material waits for your evaluation"),
                body=gettext_noop("The material of %(title)s was assigned to you: %(purpose)s."),
                params={"title": locked.course.title,
