@@ -8,6 +8,7 @@ from certification import demo as certification_demo
 from exams import demo as exams_demo
 from payments import demo as payments_demo
 from photos import demo as photos_demo
+from training import demo as training_demo
 
 
 class Command(BaseCommand):
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         # Certification personnel (issue 15): after the exams, with logins of its own.
         logins += certification_demo.seed()
         photos_demo.seed(User.objects.get(username="auditor"))  # the photo on the certificate PDF
+        # Training (issue 16): after certification (its staff files the demo courses).
+        logins += training_demo.seed()
         self.stdout.write(f"Open exam: {exam.name}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for role, username, password in logins:
