@@ -30,6 +30,13 @@ class CategoryChoiceField(forms.ModelChoiceField):
         return str(category)
 
 
+class FiledCourseChoiceField(forms.ModelChoiceField):
+    """A filed course by its title and filing number (its str() is the number alone)."""
+
+    def label_from_instance(self, course):
+        return f"{course.title}（{course.filing_number}）" if course.filing_number else course.title
+
+
 # --------------------------------------------------------------------------- teachers
 
 EXPERIENCE_KINDS = [("work", _("Work experience")), ("teaching", _("Teaching experience"))]
@@ -160,7 +167,7 @@ class EvaluationRequestForm(forms.Form):
 class PlanForm(PlainTextFormMixin, forms.Form):
     """培训计划: a filed course, its dates, a place or online, the capacity and its teachers."""
 
-    course = forms.ModelChoiceField(label=_("Filed course"), queryset=None)
+    course = FiledCourseChoiceField(label=_("Filed course"), queryset=None)
     starts_on = forms.DateField(label=_("First day"), widget=DATE_INPUT)
     ends_on = forms.DateField(label=_("Last day"), widget=DATE_INPUT)
     online = forms.BooleanField(label=_("Online"), required=False)
