@@ -18,7 +18,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from core.admin_forms import PlainTextAdmin, ReadOnlyAdmin
+from core.admin_forms import (
+    DECISIONS_TEMPLATE,
+    CatalogueAdmin,
+    DecisionsOnlyAdmin,
+    PlainTextAdmin,
+    ReadOnlyAdmin,
+)
 from core.admin_history import AuditHistoryMixin
 from core.admin_labels import local_time
 from core.admin_search import CandidateSearchMixin
@@ -58,34 +64,7 @@ except ImportError:  # pragma: no cover - until the fees module exists the vouch
 S = ApplicationStatus
 
 
-class DecisionsOnlyAdmin(PlainTextAdmin, admin.ModelAdmin):
-    """Every field read-only and no Save button: the object changes only through the actions."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        own = [f.name for f in self.model._meta.fields]
-        return list(dict.fromkeys([*own, *super().get_readonly_fields(request, obj)]))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
-                         "show_save_and_add_another": False}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-
 # --------------------------------------------------------------------------- configuration
-
-
-class CatalogueAdmin(PlainTextAdmin, AuditHistoryMixin, admin.ModelAdmin):
-    """Saved through review_services.catalogue_save: one audit entry per edit, values before and after."""
-
-    def save_model(self, request, obj, form, change):
-        review_services.catalogue_save(obj=obj, actor=request.user,
-                                       changed=list(form.changed_data) or [f for f in form.fields])
 
 
 @admin.register(Field)
@@ -326,6 +305,7 @@ APPLICATION_DECISIONS = ("approve", "decide", "return", "reject", "confirm_payme
 
 @admin.register(Application)
 class ApplicationAdmin(CandidateSearchMixin, AuditHistoryMixin, DecisionsOnlyAdmin):
+    change_form_template = DECISIONS_TEMPLATE  # the Decide block (its buttons and links: change_view below)
     list_display = ("number", "kind", "applicant_name", "track", "institution", "status", "submitted_at",
                     "waiting_days")
     list_filter = (QueueFilter, "kind", "status", "track__field", "track__level",

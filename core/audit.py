@@ -48,3 +48,21 @@ def entries_for(obj: models.Model):
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
     ).select_related("actor")
+
+
+def save_with_audit(*, obj, actor, changed: list[str]):
+    """Save a row of reference data as staff edited it (a field, a level, a course category …), with one
+    audit entry `<app>.<model>_created|_changed` naming the changed values before and after."""
+    from django.db import models, transaction
+
+    def plain(value):
+        return str(value) if isinstance(value, models.Model) else value
+
+    created = obj.pk is None
+    with transaction.atomic():
+        stored = None if created else type(obj).objects.select_for_update().filter(pk=obj.pk).first()
+        obj.save()
+        audit_log(actor=actor, action=f"{obj._meta.app_label}.{obj._meta.model_name}_{'created' if created else 'changed'}",
+                  obj=obj, before={name: plain(getattr(stored, name)) for name in changed} if stored is not None else {},
+                  after={name: plain(getattr(obj, name)) for name in changed})
+    return obj

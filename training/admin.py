@@ -8,20 +8,24 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
-from certification.admin import DecisionsOnlyAdmin, ExpertChoiceForm
-from core.admin_forms import PlainTextAdmin, ReadOnlyAdmin
+from certification.admin import ExpertChoiceForm
+from core.admin_forms import (
+    CatalogueAdmin,
+    DecisionButtonsMixin,
+    DecisionsOnlyAdmin,
+    PlainTextAdmin,
+    ReadOnlyAdmin,
+)
 from core.admin_history import AuditHistoryMixin
 from core.admin_labels import local_time
 from core.admin_search import CandidateSearchMixin
 from core.admin_workflow import decision
-from core.audit import audit_log
 from core.exceptions import DomainError
 from core.models import Assignment
 from core.workflow import allowed_actions
@@ -42,42 +46,9 @@ from .models import (
     TrainingPlan,
     Unbinding,
 )
-from .states import BINDING, COURSE, EVALUATION_STAGE
-
-DECISIONS_TEMPLATE = "admin/certification/application/change_form.html"  # the Decide buttons, any model
-
-
-class DecisionButtonsMixin:
-    """The object's page offers, as buttons, the list's actions the workflow allows this staff member now."""
-
-    change_form_template = DECISIONS_TEMPLATE
-    decision_names: tuple[str, ...] = ()
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        buttons = []
-        if obj is not None and self.has_change_permission(request, obj):
-            offered = {name: label for name, (_func, _name, label) in self.get_actions(request).items()}
-            allowed = {a.name for a in allowed_actions(obj, request.user)}
-            buttons = [(name, offered[name]) for name in self.decision_names if name in allowed and name in offered]
-        extra_context = {**(extra_context or {}), "decision_buttons": buttons}
-        return super().change_view(request, object_id, form_url, extra_context)
-
+from .states import EVALUATION_STAGE
 
 # --------------------------------------------------------------------------- what staff maintain
-
-
-class CatalogueAdmin(PlainTextAdmin, AuditHistoryMixin, admin.ModelAdmin):
-    """Categories and criteria as staff edit them, one audit entry per edit with the values before and after."""
-
-    def save_model(self, request, obj, form, change):
-        changed = list(form.changed_data) or list(form.fields)
-        with transaction.atomic():
-            stored = type(obj).objects.select_for_update().filter(pk=obj.pk).first() if change else None
-            obj.save()
-            audit_log(actor=request.user, action=f"training.{obj._meta.model_name}_{'changed' if change else 'created'}",
-                      obj=obj, before={n: str(getattr(stored, n)) for n in changed} if stored is not None else {},
-                      after={n: str(getattr(obj, n)) for n in changed})
 
 
 @admin.register(CourseCategory)
@@ -110,7 +81,7 @@ class EvaluationCriterionAdmin(CatalogueAdmin):
 
 def _binding(action: str):
     def carry_out(request, binding, reason):
-        BINDING.perform(binding, action, actor=request.user, reason=reason)
+        services.binding_decide(binding=binding, actor=request.user, action=action, reason=reason)
 
     return carry_out
 
@@ -213,9 +184,7 @@ def _course(action: str):
 
 
 def _withdraw_filing(request, course, reason):
-    with transaction.atomic():
-        locked = Course.objects.select_for_update().get(pk=course.pk)
-        COURSE.perform(locked, "withdraw_filing", actor=request.user, reason=reason)
+    services.course_withdraw_filing(course=course, actor=request.user, reason=reason)
 
 
 @admin.register(Course)

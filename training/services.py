@@ -400,3 +400,44 @@ def courses_due_for_rereview(today=None):
         purpose=EvaluationPurpose.REREVIEW, status__in=[EvaluationStatus.WAITING, EvaluationStatus.ASSIGNED])
     return (Course.objects.filter(status=CourseStatus.FILED, rereview_due_on__lte=today)
             .exclude(pk__in=open_rereviews.values("course_id")).order_by("rereview_due_on"))
+
+
+# --------------------------------------------------------------------------- the simple decisions
+
+
+def _act(workflow, model, obj, action: str, *, actor, reason: str = ""):
+    """One action of a training workflow on the row as it is now, locked, in a transaction."""
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=obj.pk)
+        workflow.perform(locked, action, actor=actor, reason=reason)
+    return locked
+
+
+def binding_decide(*, binding: TeacherBinding, actor, action: str, reason: str = "") -> TeacherBinding:
+    """Staff approve, return or reject a teacher's binding (绑定课程类别)."""
+    if action not in ("approve", "return", "reject"):
+        raise ValueError(action)
+    return _act(BINDING, TeacherBinding, binding, action, actor=actor, reason=reason)
+
+
+def binding_withdraw(*, binding: TeacherBinding, actor) -> TeacherBinding:
+    return _act(BINDING, TeacherBinding, binding, "withdraw", actor=actor)
+
+
+def course_withdraw(*, course: Course, actor) -> Course:
+    """The institution takes back a draft or returned filing."""
+    return _act(COURSE, Course, course, "withdraw", actor=actor)
+
+
+def course_withdraw_filing(*, course: Course, actor, reason: str) -> Course:
+    """Staff withdraw a filed course's filing (撤销备案), with the reason."""
+    return _act(COURSE, Course, course, "withdraw_filing", actor=actor, reason=reason)
+
+
+def unbinding_withdraw(*, unbinding: Unbinding, actor) -> Unbinding:
+    """The teacher takes back a request to leave while the institution has not decided."""
+    return _act(UNBINDING, Unbinding, unbinding, "withdraw", actor=actor)
+
+
+def plan_cancel(*, plan: TrainingPlan, actor) -> TrainingPlan:
+    return _act(PLAN, TrainingPlan, plan, "cancel", actor=actor)

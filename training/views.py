@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-from core.workflow import allowed_actions, can, perform
+from core.workflow import allowed_actions, can
 
 from . import forms, selectors, services
 from .models import (
@@ -97,7 +97,7 @@ def binding_create(request):
 def binding_withdraw(request, pk: int):
     binding = selectors.binding_for(request.user, pk)
     try:
-        perform(binding, "withdraw", actor=request.user)
+        services.binding_withdraw(binding=binding, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -180,7 +180,7 @@ def unbinding_withdraw(request, pk: int):
         messages.error(request, _("Nothing to withdraw here."))
     else:
         try:
-            perform(unbinding, "withdraw", actor=request.user)
+            services.unbinding_withdraw(unbinding=unbinding, actor=request.user)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -344,7 +344,7 @@ def course_submit(request, pk: int):
 def course_withdraw(request, pk: int):
     course = selectors.institution_course_for(request.user, pk)
     try:
-        perform(course, "withdraw", actor=request.user)
+        services.course_withdraw(course=course, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -522,7 +522,7 @@ def plan_report(request, pk: int):
 def plan_cancel(request, pk: int):
     plan = selectors.institution_plan_for(request.user, pk)
     try:
-        perform(plan, "cancel", actor=request.user)
+        services.plan_cancel(plan=plan, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
